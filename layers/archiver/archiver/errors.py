@@ -1,0 +1,52 @@
+"""Specific errors, each with a code and a pipeline stage, caught at the edge and recorded."""
+
+from __future__ import annotations
+
+
+class ArchiverError(Exception):
+    """Base class: `code` names the problem, `stage` the pipeline step it happened in."""
+
+    code = "archiver_error"
+    stage = "archive"
+
+    def __init__(self, message: str, *, code: str | None = None, stage: str | None = None):
+        super().__init__(message)
+        if code:
+            self.code = code
+        if stage:
+            self.stage = stage
+
+    @property
+    def message(self) -> str:
+        # One line, bounded: it goes into a DynamoDB record and a log line.
+        text = " ".join(str(self).split())
+        return text[:500]
+
+
+class UnsupportedFormat(ArchiverError):
+    code = "unsupported_format"
+    stage = "detect"
+
+
+class ParseError(ArchiverError):
+    code = "parse_error"
+    stage = "parse"
+
+
+class FrontMatterError(ParseError):
+    code = "bad_front_matter"
+
+
+class InputTooLarge(ArchiverError):
+    code = "input_too_large"
+    stage = "read"
+
+
+class NormalizeError(ArchiverError):
+    code = "normalize_error"
+    stage = "normalize"
+
+
+class StoreError(ArchiverError):
+    code = "store_error"
+    stage = "store"

@@ -1,0 +1,42 @@
+"""Registry of input formats, recognised by content first and by file name second.
+
+Each format module exposes `NAME`, `sniff(head: bytes, name: str) -> bool` and
+`parse(input: Input) -> Iterator[RawPost]`. Format modules never touch AWS or the network,
+and import their heavy dependencies inside `parse`, so a cold start pays only for what it uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from types import ModuleType
+
+from archiver.errors import UnsupportedFormat
+from archiver.model import Input, RawPost
+
+# Order matters: the most specific signatures first; front matter before HTML because a
+# Jekyll post with an HTML body starts with a fence, not with markup.
+FORMAT_MODULES = (
+    "archiver.formats.frontmatter",
+)
+
+SNIFF_BYTES = 4096
+
+
+def _modules() -> Iterator[ModuleType]:
+    for name in FORMAT_MODULES:
+        yield importlib.import_module(name)
+
+
+def detect(data: bytes, name: str = "") -> ModuleType:
+    """Return the format module that recognises these bytes, or raise UnsupportedFormat."""
+    head = data[:SNIFF_BYTES]
+    for module in _modules():
+        if module.sniff(head, name):
+            return module
+    raise UnsupportedFormat(f"no known post format recognised in {name or 'input'}")
+
+
+def parse(item: Input) -> list[RawPost]:
+    """Detect the input's format and parse it into raw posts."""
+    return list(detect(item.data, item.name).parse(item))

@@ -1,0 +1,141 @@
+"""Domain values that flow through the pipeline: Input -> RawPost -> Post -> Outcome.
+
+These are plain dataclasses with no I/O, so every stage can be tested alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+SCHEMA_VERSION = 1
+
+OutcomeStatus = Literal["archived", "duplicate", "failed"]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an input came from: an inbox object, a local file, or (later) a fetched URL."""
+
+    kind: str  # "s3" | "file" | "url"
+    uri: str  # s3://bucket/key, a file path, or an http(s) URL
+    bucket: str | None = None
+    key: str | None = None
+    version_id: str | None = None
+    etag: str | None = None
+
+
+@dataclass(frozen=True)
+class Input:
+    """The raw bytes of one dropped or fetched object, before anything is parsed."""
+
+    data: bytes
+    name: str  # file name hint (key basename); the format is sniffed from content first
+    origin: Origin
+
+
+@dataclass
+class RawPost:
+    """What a format module extracts from an input: fields as found, not yet normalized.
+
+    Dates stay raw strings (or datetimes) here; `normalize` parses them, cleans the body,
+    derives ids and hashes. `front_matter` is the original metadata, kept losslessly.
+    """
+
+    format: str  # "frontmatter", "html", "rss", "atom", "jsonfeed", "wxr", "wp-json", ...
+    body: str  # the post body, HTML or Markdown
+    body_format: Literal["html", "markdown"] = "html"
+    title: str | None = None
+    url: str | None = None  # the post's own permalink
+    canonical_url: str | None = None  # the original publisher's URL
+    original_id: str | None = None  # the id the source system gave the post
+    authors: list[str] = field(default_factory=list)
+    published: Any = None  # raw date value as found
+    updated: Any = None
+    categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    excerpt: str | None = None
+    status: str = "publish"  # "publish" | "draft" | "private" | ...
+    language: str | None = None
+    image: str | None = None  # lead image
+    site_name: str | None = None  # feed/site title, kept in `source`
+    site_url: str | None = None
+    front_matter: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # format-specific data (comments, enclosures, ...)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Post:
+    """A normalized post: the JSON document of schema version 1 (see schema/post.v1.json)."""
+
+    id: str
+    url: str | None
+    canonical_url: str | None
+    story_id: str
+    source: dict[str, Any]
+    title: str
+    authors: list[str]
+    published_at: str | None
+    updated_at: str | None
+    status: str
+    categories: list[str]
+    tags: list[str]
+    excerpt: str | None
+    language: str | None
+    image: str | None
+    content_html: str
+    text: str
+    word_count: int
+    reading_time_minutes: int
+    links: list[dict[str, str]]
+    images: list[dict[str, str]]
+    source_link: str | None
+    content_sha256: str
+    normalizer_version: str
+    archived_at: str
+    front_matter: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    version: int = 1
+    schema_version: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def site(self) -> str:
+        """The site a post belongs to: host of its own URL, else of the source site."""
+        from archiver.ids import site_of
+
+        return site_of(self.url or self.source.get("site_url") or self.canonical_url, self.source)
+
+
+@dataclass
+class Failure:
+    code: str
+    stage: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass
+class Outcome:
+    """What became of one input: archived (post ids), duplicate, or failed (with the error)."""
+
+    status: OutcomeStatus
+    origin: Origin
+    raw_key: str | None = None
+    post_ids: list[str] = field(default_factory=list)
+    error: Failure | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.origin.key or self.origin.uri,
+            "status": self.status,
+            "post_ids": self.post_ids,
+            "raw_key": self.raw_key,
+            "error": self.error.to_dict() if self.error else None,
+        }
