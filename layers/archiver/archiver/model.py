@@ -5,8 +5,9 @@ These are plain dataclasses with no I/O, so every stage can be tested alone.
 
 from __future__ import annotations
 
+import io
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 SCHEMA_VERSION = 1
 
@@ -32,6 +33,10 @@ class Input:
     data: bytes
     name: str  # file name hint (key basename); the format is sniffed from content first
     origin: Origin
+
+    def open(self) -> BinaryIO:
+        """A binary stream over the input; streaming parsers (WXR, bundles) read through this."""
+        return io.BytesIO(self.data)
 
 
 @dataclass
