@@ -1,0 +1,101 @@
+# Post Archiver: the project's front door. `make help` lists the targets.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+VENV_SAM := .venv-sam
+SAM_CLI_VERSION := 1.170.0
+CFN_LINT_VERSION := 1.58.0
+EVENT ?= events/s3-put.json
+
+# sam and cfn-lint only need *some* credentials and a region to run offline (validate, build).
+# Real credentials in the caller's environment win; `deploy` uses the caller's own.
+SAM_ENV := SAM_CLI_TELEMETRY=0 \
+	AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-testing} \
+	AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-testing} \
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1}
+
+# The Lambda runtime's interpreter, needed by `sam build` without a container. `python3.12 --version`
+# must actually run: a pyenv shim can exist on PATH without a 3.12 selected.
+define FIND_PY312
+py312_dir=""; \
+if python3.12 --version >/dev/null 2>&1; then \
+	py312_dir="$$(dirname "$$(python3.12 -c 'import sys; print(sys.executable)')")"; \
+else \
+	for d in $$(pyenv root 2>/dev/null)/versions/3.12.*/bin "$$HOME"/.pyenv/versions/3.12.*/bin; do \
+		if [ -x "$$d/python3.12" ]; then py312_dir="$$d"; fi; \
+	done; \
+fi; \
+if [ -z "$$py312_dir" ]; then \
+	echo "error: sam build needs python3.12: install Python 3.12 (the Lambda runtime)" \
+		"e.g. \`pyenv install 3.12\` or your OS package" >&2; \
+	exit 1; \
+fi
+endef
+
+.PHONY: help setup setup-sam test lint validate build check-build demo invoke deploy clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.stamp ## Create .venv with the runtime and dev dependencies (idempotent)
+
+$(VENV)/.stamp: pyproject.toml layers/archiver/requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+		echo "error: $(PYTHON) is $$($(PYTHON) --version 2>&1); Python >= 3.11 is required" \
+			"(set PYTHON=/path/to/python3.11+)" >&2; exit 1; }
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -r layers/archiver/requirements.txt -e '.[dev]'
+	touch $@
+
+setup-sam: $(VENV_SAM)/.stamp ## Create .venv-sam with aws-sam-cli and cfn-lint (idempotent)
+
+$(VENV_SAM)/.stamp: Makefile
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+		echo "error: $(PYTHON) is $$($(PYTHON) --version 2>&1); Python >= 3.11 is required" >&2; exit 1; }
+	test -x $(VENV_SAM)/bin/python || $(PYTHON) -m venv $(VENV_SAM)
+	$(VENV_SAM)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_SAM)/bin/python -m pip install --quiet \
+		aws-sam-cli==$(SAM_CLI_VERSION) cfn-lint==$(CFN_LINT_VERSION)
+	touch $@
+
+test: setup setup-sam ## Lint, validate and build the template, then run all tests
+	$(MAKE) lint
+	$(MAKE) validate
+	$(MAKE) build
+	$(VENV)/bin/python -m pytest
+
+lint: setup ## ruff check
+	$(VENV)/bin/ruff check .
+
+validate: setup-sam ## cfn-lint and sam validate --lint on template.yaml
+	$(SAM_ENV) $(VENV_SAM)/bin/cfn-lint template.yaml
+	$(SAM_ENV) $(VENV_SAM)/bin/sam validate --lint --template-file template.yaml
+
+build: setup-sam ## sam build (no container; needs python3.12) and check the artifact
+	@$(FIND_PY312); \
+	echo "using $$py312_dir/python3.12"; \
+	set -x; \
+	PATH="$$py312_dir:$$PATH" $(SAM_ENV) $(VENV_SAM)/bin/sam build --template-file template.yaml
+	$(MAKE) check-build
+
+check-build: ## Check .aws-sam/build is deployable (files present, arm64 wheels)
+	$(PYTHON) scripts/check_build.py .aws-sam/build
+
+demo: setup ## Archive the sample posts into a local (embedded) AWS and export them to out/archive
+	$(VENV)/bin/archiver local ingest events/samples/*.md $(wildcard ../shared/seed/*) --export out/archive
+
+invoke: setup ## Hand one event to the handler locally: make invoke EVENT=events/s3-put.json
+	$(VENV)/bin/archiver local invoke $(EVENT)
+
+deploy: build ## sam deploy --guided (uses your AWS credentials)
+	SAM_CLI_TELEMETRY=0 $(VENV_SAM)/bin/sam deploy --guided
+
+clean: ## Remove build output and caches (keeps the venvs)
+	rm -rf .aws-sam out .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -not -path './.venv*' -prune -exec rm -rf {} +
