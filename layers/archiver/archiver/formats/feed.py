@@ -1,0 +1,180 @@
+"""RSS 2.0, RSS 1.0 (RDF) and Atom feeds, read with feedparser: one RawPost per entry.
+
+feedparser is lenient by design (its "bozo" mode), so broken feeds give what they can and
+the problem is recorded on every post as a warning instead of failing the whole input.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from archiver.errors import ParseError
+from archiver.model import Input, RawPost
+
+NAME = "feed"
+
+_FEED_SUFFIXES = (".rss", ".atom", ".rdf")
+_ROOTS = {"rss", "feed", "rdf"}
+# Skip the XML declaration / processing instructions, comments and a DOCTYPE, then read the root.
+_PROLOG = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>|\s+)*", re.S | re.I)
+_ROOT = re.compile(r"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
+
+
+def decode_head(head: bytes) -> str:
+    """Decode a sniffing head well enough to find markup, whatever the encoding (UTF-16/32 too)."""
+    for bom, enc in (
+        (b"\x00\x00\xfe\xff", "utf-32-be"),
+        (b"\xff\xfe\x00\x00", "utf-32-le"),
+        (b"\xef\xbb\xbf", "utf-8"),
+        (b"\xfe\xff", "utf-16-be"),
+        (b"\xff\xfe", "utf-16-le"),
+    ):
+        if head.startswith(bom):
+            return head[len(bom) :].decode(enc, errors="ignore")
+    for prefix, enc in (
+        (b"\x00\x00\x00<", "utf-32-be"),
+        (b"<\x00\x00\x00", "utf-32-le"),
+        (b"\x00<", "utf-16-be"),
+        (b"<\x00", "utf-16-le"),
+    ):
+        if head.startswith(prefix):
+            return head.decode(enc, errors="ignore")
+    return head.decode("latin-1")
+
+
+def xml_root(head: bytes) -> str | None:
+    """Local name of the document's root element (lower case), or None when there is none yet."""
+    text = decode_head(head)
+    match = _ROOT.match(text, _PROLOG.match(text).end())
+    return match.group(2).lower() if match else None
+
+
+def sniff(head: bytes, name: str) -> bool:
+    """An XML document whose root is rss, feed or rdf:RDF; a .rss/.atom/.rdf name is a hint."""
+    root = xml_root(head)
+    if root is not None:
+        return root in _ROOTS
+    return name.lower().endswith(_FEED_SUFFIXES)
+
+
+def _kind(version: str, head: bytes) -> str:
+    if version.startswith("atom"):
+        return "atom"
+    if version in ("rss10", "rss090"):
+        return "rdf"
+    if version.startswith("rss"):
+        return "rss"
+    root = xml_root(head) or ""
+    return {"feed": "atom", "rdf": "rdf"}.get(root, "rss")
+
+
+def _iso_utc(struct: time.struct_time | None) -> str | None:
+    if not struct:
+        return None
+    try:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", struct)
+    except (TypeError, ValueError):
+        return None
+
+
+def _body(entry: Any) -> tuple[str, str | None]:
+    """Full content when the entry has it (the longest HTML part), else the summary."""
+    parts = [c for c in entry.get("content") or [] if c.get("value")]
+    summary = entry.get("summary") or None
+    if parts:
+        html = [c for c in parts if "html" in (c.get("type") or "")]
+        best = max(html or parts, key=lambda c: len(c["value"]))
+        return best["value"], summary if summary and summary != best["value"] else None
+    return summary or "", None
+
+
+def _entry_post(entry: Any, feed: Any, kind: str, warnings: list[str]) -> RawPost:
+    body, excerpt = _body(entry)
+    authors = [a.get("name") or a.get("email") for a in entry.get("authors") or []]
+    authors = [a for a in authors if a] or ([entry["author"]] if entry.get("author") else [])
+    published_raw = entry.get("published")
+    # dict.get: FeedParserDict.get("updated") silently falls back to "published" (deprecated).
+    updated_raw = dict.get(entry, "updated")
+    published = _iso_utc(entry.get("published_parsed")) or published_raw
+    updated = _iso_utc(dict.get(entry, "updated_parsed")) or updated_raw
+    if not published and updated:
+        published = updated
+    front_matter: dict[str, Any] = {}
+    for key in ("published", "updated", "created", "id", "comments", "license"):
+        if dict.get(entry, key):
+            front_matter[key] = dict.get(entry, key)
+    extra: dict[str, Any] = {}
+    enclosures = [
+        {k: link.get(k) for k in ("href", "type", "length") if link.get(k)}
+        for link in entry.get("links") or []
+        if link.get("rel") == "enclosure"
+    ]
+    if enclosures:
+        extra["enclosures"] = enclosures
+    image = None
+    for media in entry.get("media_content") or []:
+        if (media.get("medium") == "image" or (media.get("type") or "").startswith("image/")) and media.get(
+            "url"
+        ):
+            image = media["url"]
+            break
+    if image is None:
+        for thumb in entry.get("media_thumbnail") or []:
+            if thumb.get("url"):
+                image = thumb["url"]
+                break
+    if image is None:
+        image = next((e["href"] for e in enclosures if e.get("type", "").startswith("image/")), None)
+    return RawPost(
+        format=kind,
+        body=body,
+        body_format="html",
+        title=entry.get("title") or None,
+        url=entry.get("link") or None,
+        original_id=entry.get("id") or None,
+        authors=authors,
+        published=published,
+        updated=updated,
+        categories=[t["term"] for t in entry.get("tags") or [] if t.get("term")],
+        excerpt=excerpt,
+        language=(entry.get("content") or [{}])[0].get("language") or feed.get("language") or None,
+        image=image,
+        site_name=feed.get("title") or None,
+        site_url=feed.get("link") or None,
+        front_matter=front_matter,
+        extra=extra,
+        warnings=list(warnings),
+    )
+
+
+def parse(item: Input) -> Iterator[RawPost]:
+    """Parse a feed with feedparser; a broken feed still yields its entries, with a warning."""
+    import feedparser
+
+    # A stream, never bytes or str: feedparser treats a str as a URL and bytes as a file path.
+    with item.open() as stream:
+        d = feedparser.parse(io.BytesIO(stream.read()), sanitize_html=False, resolve_relative_uris=True)
+    warnings: list[str] = []
+    if d.get("bozo"):
+        exc = d.get("bozo_exception")
+        warnings.append(f"feed is not well-formed: {type(exc).__name__}: {exc}"[:300])
+    entries = d.get("entries") or []
+    version = d.get("version") or ""
+    if not entries and not version and xml_root(item.data[:4096]) not in _ROOTS:
+        reason = warnings[0] if warnings else "no feed elements found"
+        raise ParseError(f"{item.name or 'input'} is not an RSS/Atom/RDF feed ({reason})")
+    kind = _kind(version, item.data[:4096])
+    feed = d.get("feed") or {}
+    skipped = 0
+    for entry in entries:
+        post = _entry_post(entry, feed, kind, warnings)
+        if not (post.title or post.body.strip()):
+            skipped += 1  # nothing to archive: no title, no content (e.g. a bare enclosure)
+            continue
+        yield post
+    if entries and skipped == len(entries):
+        raise ParseError(f"{item.name or 'feed'}: {skipped} entries, none with a title or content")

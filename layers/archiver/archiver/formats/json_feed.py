@@ -1,0 +1,165 @@
+"""JSON Feed 1.0/1.1 (feedparser reads no JSON), plus RSS 2.0 written as JSON ("RSS in JSON").
+
+One RawPost per item. Truncated or invalid JSON raises ParseError: unlike XML there is no
+sensible partial reading of a cut-off JSON document.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from archiver.errors import ParseError
+from archiver.model import Input, RawPost
+
+NAME = "json_feed"
+
+_VERSION = re.compile(rb'"version"\s*:\s*"https?:(?:\\?/){2}(?:www\.)?jsonfeed\.org', re.I)
+_RSS_IN_JSON = re.compile(rb'^\s*\{\s*"rss"\s*:\s*\{')
+# JSON Feed keys that WordPress REST objects never carry: a hint when "version" comes late.
+_HALLMARKS = (b'"home_page_url"', b'"feed_url"', b'"content_html"', b'"content_text"')
+
+
+def sniff(head: bytes, name: str) -> bool:
+    """A JSON object declaring a jsonfeed.org version, or carrying JSON Feed's own keys, or RSS-in-JSON."""
+    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head.startswith(b"{"):
+        return False
+    if _VERSION.search(head) or _RSS_IN_JSON.match(head):
+        return True
+    return b'"items"' in head and any(key in head for key in _HALLMARKS)
+
+
+def load_json(item: Input, what: str) -> Any:
+    """Decode an input as JSON, turning every decoding failure into a ParseError that says where."""
+    with item.open() as stream:
+        raw = stream.read()
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            f"{item.name or what}: {what} is not UTF-8 ({exc.reason} at byte {exc.start})"
+        ) from exc
+    except json.JSONDecodeError as exc:
+        # A cut-off document (an interrupted download) does not end with a closing bracket.
+        why = "invalid" if raw.rstrip().endswith((b"}", b"]")) else "truncated"
+        where = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+        raise ParseError(f"{item.name or what}: {why} JSON, not a readable {what} ({where})") from exc
+
+
+def _text_to_html(text: str) -> str:
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return "".join("<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs)
+
+
+def _names(obj: dict[str, Any]) -> list[str]:
+    people = obj.get("authors") or ([obj["author"]] if obj.get("author") else [])
+    names = []
+    for person in people if isinstance(people, list) else [people]:
+        if isinstance(person, dict):
+            name = person.get("name") or person.get("url")
+        else:
+            name = str(person) if person else None
+        if name:
+            names.append(name)
+    return names
+
+
+def _str(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _json_feed_posts(doc: dict[str, Any]) -> Iterator[RawPost]:
+    items = doc.get("items")
+    if not isinstance(items, list):
+        raise ParseError("JSON Feed has no 'items' list")
+    feed_authors = _names(doc)
+    usable = 0
+    site = {"site_name": _str(doc.get("title")), "site_url": _str(doc.get("home_page_url"))}
+    for entry in items:
+        if not isinstance(entry, dict):
+            continue
+        has_content = bool(entry.get("content_html") or entry.get("content_text"))
+        if entry.get("content_html"):
+            body = str(entry["content_html"])
+        elif entry.get("content_text"):
+            body = _text_to_html(str(entry["content_text"]))
+        else:
+            body = html.escape(str(entry.get("summary") or ""))
+        title = _str(entry.get("title"))
+        if not (title or body.strip()):
+            continue
+        usable += 1
+        extra: dict[str, Any] = {}
+        if isinstance(entry.get("attachments"), list):
+            extra["attachments"] = entry["attachments"]
+        yield RawPost(
+            format="jsonfeed",
+            body=body,
+            title=title,
+            url=_str(entry.get("url")),
+            canonical_url=_str(entry.get("external_url")),
+            original_id=_str(entry.get("id")),
+            authors=_names(entry) or feed_authors,
+            published=entry.get("date_published") or entry.get("date_modified"),
+            updated=entry.get("date_modified"),
+            tags=[str(t) for t in entry.get("tags") or [] if t],
+            excerpt=_str(entry.get("summary")) if has_content else None,
+            language=_str(entry.get("language") or doc.get("language")),
+            image=_str(entry.get("image") or entry.get("banner_image")),
+            front_matter={k: v for k, v in entry.items() if k not in ("content_html", "content_text")},
+            extra=extra,
+            **site,
+        )
+    if items and not usable:
+        raise ParseError(f"JSON Feed: {len(items)} items, none with a title or content")
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _rss_json_posts(doc: dict[str, Any]) -> Iterator[RawPost]:
+    channel = doc["rss"].get("channel") if isinstance(doc["rss"], dict) else None
+    if not isinstance(channel, dict):
+        raise ParseError("RSS-in-JSON document has no 'channel' object")
+    for entry in _as_list(channel.get("item")):
+        if not isinstance(entry, dict):
+            continue
+        title = _str(entry.get("title"))
+        body = str(entry.get("content:encoded") or entry.get("description") or "")
+        if not (title or body.strip()):
+            continue
+        guid = entry.get("guid")
+        categories = [c.get("#text") if isinstance(c, dict) else c for c in _as_list(entry.get("category"))]
+        yield RawPost(
+            format="rss-json",
+            body=body,
+            title=title,
+            url=_str(entry.get("link")),
+            original_id=_str(guid.get("#text") if isinstance(guid, dict) else guid),
+            authors=[str(a) for a in _as_list(entry.get("author") or entry.get("dc:creator")) if a],
+            published=entry.get("pubDate"),
+            categories=[str(c) for c in categories if c],
+            excerpt=_str(entry.get("description")) if entry.get("content:encoded") else None,
+            language=_str(channel.get("language")),
+            site_name=_str(channel.get("title")),
+            site_url=_str(channel.get("link")),
+            front_matter={k: v for k, v in entry.items() if k not in ("description", "content:encoded")},
+        )
+
+
+def parse(item: Input) -> Iterator[RawPost]:
+    """Parse a JSON Feed (or RSS-in-JSON) document into one RawPost per item."""
+    doc = load_json(item, "JSON Feed")
+    if not isinstance(doc, dict):
+        raise ParseError(f"{item.name or 'input'}: a JSON Feed must be a JSON object")
+    if isinstance(doc.get("rss"), dict):
+        yield from _rss_json_posts(doc)
+        return
+    yield from _json_feed_posts(doc)
