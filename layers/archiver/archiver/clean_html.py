@@ -1,0 +1,179 @@
+"""Turn a post body as found into clean, safe HTML.
+
+Order matters: shortcodes and template tags are text-level markup, so they go first; then
+nh3 (the Ammonia sanitizer) parses the HTML, drops everything not on the allow-list
+(scripts, styles, iframes, event handlers, `javascript:` URLs, ids, classes, inline styles,
+tool attributes such as `readability="5"`, marker spans) and makes URLs absolute; last,
+whitespace left behind (runs of `<br>`, empty paragraphs) is tidied.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+
+import nh3
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "dl", "dt", "em",
+    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li",
+    "mark", "ol", "p", "pre", "q", "s", "small", "strong", "sub", "sup", "table", "tbody", "td",
+    "tfoot", "th", "thead", "time", "tr", "u", "ul",
+}  # fmt: skip
+# Removed with their content: code, styling and embedded documents are never article text.
+DROPPED_WITH_CONTENT = {"script", "style", "iframe", "noscript", "object", "embed", "template", "svg",
+                        "math", "select", "textarea", "button", "head", "title"}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "ol": {"start"},
+    "time": {"datetime"},
+    "abbr": {"title"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+# WordPress shortcodes: known names only, so that bracketed prose ("[sic]", "[1]") survives.
+SHORTCODE_NAMES = (
+    r"ad_\d+|caption|wp_caption|gallery|video|audio|playlist|embed|more|nextpage|twitter|tweet|tweet_box|"
+    r"youtube|vimeo|soundcloud|instagram|spotify|facebook|googleads|wp_ad_camp_\d+|contact-form(?:-7)?|"
+    r"code|sourcecode|include(?::[^\]\s]*)?|adsense|ads?|box|button|quote|pullquote|su_\w+|et_pb_\w+|vc_\w+"
+)
+_SHORTCODE = re.compile(rf"\[(/?)({SHORTCODE_NAMES})\b([^\]]*)\]", re.IGNORECASE)
+_CAPTION = re.compile(r"\[(?:wp_)?caption\b([^\]]*)\](.*?)\[/(?:wp_)?caption\]", re.IGNORECASE | re.DOTALL)
+_CODE = re.compile(r"\[(code|sourcecode)\b[^\]]*\](.*?)\[/\1\]", re.IGNORECASE | re.DOTALL)
+_EMBED = re.compile(r"\[embed\b[^\]]*\](.*?)\[/embed\]", re.IGNORECASE | re.DOTALL)
+_MEDIA = re.compile(r"\[(video|audio)\b([^\]]*)\](?:.*?\[/\1\])?", re.IGNORECASE | re.DOTALL)
+_MEDIA_SRC = re.compile(r"\b(?:src|mp4|m4v|webm|ogv|mp3|ogg|wav|m4a)=[\"']?([^\"'\s\]]+)", re.IGNORECASE)
+_CAPTION_ATTR = re.compile(r"\bcaption=[\"']([^\"']*)[\"']", re.IGNORECASE)
+_LAST_TAG = re.compile(r"^(.*>)\s*(.*?)$", re.DOTALL)
+
+_LIQUID_RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.DOTALL)
+_LIQUID_TAG = re.compile(r"\{%-?.*?-?%\}", re.DOTALL)
+_LIQUID_OUTPUT = re.compile(r"\{\{-?.*?-?\}\}", re.DOTALL)
+_HUGO_SHORTCODE = re.compile(r"\{\{[<%].*?[>%]\}\}", re.DOTALL)
+
+_BR_RUN = re.compile(r"(?:<br>\s*){2,}")
+_BR_AT_BLOCK_EDGE = re.compile(
+    r"(<(?:p|li|td|th|blockquote|figcaption|h[1-6])>)\s*(?:<br>\s*)+|(?:\s*<br>)+\s*(</?(?:p|li|td|th|"
+    r"blockquote|figure|figcaption|h[1-6]|ul|ol|table|pre|hr)\b)"
+)
+_EDGE_BR = re.compile(r"^\s*(?:<br>\s*)+|(?:\s*<br>)+\s*$")
+_EMPTY_BLOCK = re.compile(r"<(p|li|h[1-6]|blockquote|figcaption|strong|em|b|i|a)\b[^>]*>(?:\s|&nbsp;|\u00a0)*</\1>")
+# Navigation text that WordPress auto-blogs copied from the source site's template.
+BOILERPLATE = (
+    re.compile(r"Go Back to Top\.\s*Skip To:\s*Start of Article\.?", re.IGNORECASE),
+    re.compile(r"Skip to (?:main )?content\.?", re.IGNORECASE),
+)
+_BLOCK_OPENERS = re.compile(
+    r"^\s*<(?:p|div|ul|ol|li|h[1-6]|blockquote|pre|table|figure|hr|section|article|dl|form|address)\b", re.I
+)
+
+
+def clean(body: str, *, base_url: str | None = None, template_tags: bool = False,
+          autop: bool = False) -> str:
+    """The body as clean, sanitized HTML; visible text is never dropped except boilerplate."""
+    html = strip_shortcodes(body)
+    if template_tags:
+        html = strip_template_tags(html)
+    if autop:
+        html = wpautop(html)
+    for pattern in BOILERPLATE:
+        html = pattern.sub("", html)
+    return tidy(sanitize(html, base_url))
+
+
+def sanitize(html: str, base_url: str | None = None) -> str:
+    """nh3 with our allow-list; relative URLs resolved against `base_url` when there is one."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        clean_content_tags=DROPPED_WITH_CONTENT,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        strip_comments=True,
+        link_rel="noopener noreferrer nofollow",
+        url_relative=("rewrite_with_base", base_url) if base_url else None,
+    )
+
+
+def tidy(html: str) -> str:
+    """Collapse `<br>` runs and drop the empty elements that removed markup leaves behind."""
+    html = _BR_RUN.sub("<br>", html)
+    previous = None
+    while previous != html:  # emptying one element can empty its parent
+        previous = html
+        html = _EMPTY_BLOCK.sub("", html)
+        html = _BR_AT_BLOCK_EDGE.sub(lambda m: m.group(1) or m.group(2), html)
+    html = _EDGE_BR.sub("", html)
+    html = re.sub(r"\n{3,}", "\n\n", html)
+    return html.strip()
+
+
+def strip_shortcodes(html: str) -> str:
+    """Remove WordPress shortcodes; convert the ones that carry content (caption, code, embed, media)."""
+    html = _CAPTION.sub(_caption_to_figure, html)
+    html = _CODE.sub(lambda m: f"<pre><code>{html_lib.escape(html_lib.unescape(m.group(2)))}</code></pre>", html)
+    html = _EMBED.sub(lambda m: _link(m.group(1).strip()), html)
+    html = _MEDIA.sub(_media_to_link, html)
+    return _SHORTCODE.sub("", html)
+
+
+def strip_template_tags(text: str) -> str:
+    """Remove Liquid (`{% %}`, `{{ }}`) and Hugo (`{{< >}}`) tags; `{% raw %}` blocks keep their text."""
+    raw_blocks: list[str] = []
+
+    def keep_raw(match: re.Match[str]) -> str:
+        raw_blocks.append(match.group(1))
+        return f"\x00RAW{len(raw_blocks) - 1}\x00"
+
+    text = _LIQUID_RAW.sub(keep_raw, text)
+    text = _HUGO_SHORTCODE.sub("", text)
+    text = _LIQUID_TAG.sub("", text)
+    text = _LIQUID_OUTPUT.sub("", text)
+    return re.sub(r"\x00RAW(\d+)\x00", lambda m: raw_blocks[int(m.group(1))], text)
+
+
+def wpautop(text: str) -> str:
+    """WordPress stores bodies without `<p>`: blank lines separate paragraphs, newlines are breaks."""
+    if "\n" not in text:
+        return text
+    chunks = re.split(r"\n\s*\n", text.replace("\r\n", "\n"))
+    out = []
+    for chunk in chunks:
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        if _BLOCK_OPENERS.match(chunk) or chunk.startswith("<pre"):
+            out.append(chunk)
+        else:
+            out.append("<p>" + chunk.replace("\n", "<br>\n") + "</p>")
+    return "\n".join(out)
+
+
+def _caption_to_figure(match: re.Match[str]) -> str:
+    attrs, inner = match.group(1), match.group(2).strip()
+    caption = _CAPTION_ATTR.search(attrs)
+    if caption:
+        text = caption.group(1)
+        media = inner
+    else:  # the caption text follows the image inside the shortcode
+        split = _LAST_TAG.match(inner)
+        media, text = (split.group(1), split.group(2)) if split else (inner, "")
+    figcaption = f"<figcaption>{text.strip()}</figcaption>" if text.strip() else ""
+    return f"<figure>{media}{figcaption}</figure>"
+
+
+def _media_to_link(match: re.Match[str]) -> str:
+    src = _MEDIA_SRC.search(match.group(2))
+    return _link(src.group(1), match.group(1).capitalize()) if src else ""
+
+
+def _link(url: str, label: str | None = None) -> str:
+    if not url:
+        return ""
+    safe = html_lib.escape(url, quote=True)
+    return f'<p><a href="{safe}">{html_lib.escape(label or url)}</a></p>'

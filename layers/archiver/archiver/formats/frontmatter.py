@@ -1,0 +1,235 @@
+"""Jekyll / Hugo / WordPress-export posts: YAML (`---`), TOML (`+++`) or JSON (`{`) front matter.
+
+Values are kept as written (YAML timestamps stay strings) so `front_matter` in the archived
+post is lossless; mapping the many key spellings onto post fields happens here, parsing
+dates and cleaning bodies in the shared normalizer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Iterator
+from datetime import date, datetime, time
+from pathlib import PurePosixPath
+from typing import Any
+
+import yaml
+from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler
+
+from archiver.errors import FrontMatterError
+from archiver.model import Input, RawPost
+
+NAME = "frontmatter"
+
+MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkdn", ".mkd", ".text", ".rmd"}
+HTML_SUFFIXES = {".html", ".htm"}
+_FENCE = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(---|\+\+\+)[ \t]*\r?\n")
+_JSON_OPEN = re.compile(rb"^(?:\xef\xbb\xbf)?\s*\{\s*\r?\n\s*\"")
+_PATH_DATE = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})(?:/|$)")
+_HTML_BLOCK = re.compile(r"<(p|div|br|table|blockquote|h[1-6]|ul|ol|figure|section|article)\b", re.I)
+_MARKDOWN_BLOCK = re.compile(r"^(#{1,6} |```|\s*[-*+] \S|\s*\d+\. \S|\[[^\]]+\]: )", re.M)
+_WORDPRESS_KEYS = {"post_title", "post_date", "post_excerpt", "ID"}
+
+
+class _VerbatimLoader(yaml.SafeLoader):
+    """SafeLoader that keeps timestamps as the strings they were written as (lossless)."""
+
+
+_VerbatimLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class _YAML(YAMLHandler):
+    # Jekyll also accepts `...` (YAML's document end marker) as the closing fence.
+    FM_BOUNDARY = re.compile(r"^(?:-{3,}|\.{3})[ \t]*$", re.MULTILINE)
+
+    def detect(self, text: str) -> bool:
+        return text.startswith("---")
+
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return yaml.load(fm, Loader=_VerbatimLoader)
+
+
+class _TOML(BaseHandler):
+    # python-frontmatter's own TOML handler needs the `toml` package; the stdlib reads TOML 1.0.
+    FM_BOUNDARY = re.compile(r"^\+{3,}[ \t]*$", re.MULTILINE)
+
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return tomllib.loads(fm)
+
+
+class _JSON(JSONHandler):
+    def detect(self, text: str) -> bool:
+        return text.startswith("{")
+
+
+HANDLERS = (_YAML(), _TOML(), _JSON())
+
+
+def sniff(head: bytes, name: str) -> bool:
+    """A front-matter fence on the first line; or a Markdown file name with no markup start."""
+    if _FENCE.match(head) or _JSON_OPEN.match(head):
+        return True
+    suffix = PurePosixPath(name).suffix.lower()
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    return suffix in MARKDOWN_SUFFIXES and start not in (b"<", b"{", b"[")
+
+
+def parse(item: Input) -> Iterator[RawPost]:
+    text = item.data.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
+    meta, body, warnings = split(text)
+    yield to_raw_post(meta, body, item.name, warnings)
+
+
+def split(text: str) -> tuple[dict[str, Any], str, list[str]]:
+    """Split a document into (front matter, body, warnings); a fence that never closes is an error."""
+    stripped = text.lstrip()
+    handler = next((h for h in HANDLERS if h.detect(stripped)), None)
+    if handler is None:
+        return {}, text, ["no front matter"]
+    fence = stripped.split("\n", 1)[0].strip()
+    try:
+        fm_text, body = handler.split(stripped)
+    except ValueError:
+        raise FrontMatterError(f"front matter opened with {fence!r} on line 1 is never closed") from None
+    try:
+        meta = handler.load(fm_text)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise FrontMatterError(f"front matter is not valid {type(handler).__name__[1:]}: {exc}") from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise FrontMatterError(f"front matter is a {type(meta).__name__}, not a mapping of keys to values")
+    return jsonable(meta), body, []
+
+
+def to_raw_post(meta: dict[str, Any], body: str, name: str, warnings: list[str]) -> RawPost:
+    """Map the key spellings of Jekyll, Hugo, Zola and WordPress exports onto post fields."""
+    stem = PurePosixPath(name).stem
+    file_date, file_slug = _date_from_file_name(stem)
+    path = first(meta, "path", "slug")
+    published = first(meta, "date", "post_date", "published_at", "pubDate", "publishDate") or file_date
+    if published is None and isinstance(path, str) and (m := _PATH_DATE.search(path)):
+        published = "-".join(m.groups())
+    extra: dict[str, Any] = {}
+    if file_slug:
+        extra["file_slug"] = file_slug
+    if isinstance(path, str):
+        extra["path"] = path
+    url = first(meta, "permalink", "url", "link")
+    return RawPost(
+        format=NAME,
+        body=body,
+        body_format=_body_format(body, name),
+        title=text_value(first(meta, "title", "post_title")),
+        url=text_value(url),
+        canonical_url=text_value(first(meta, "canonical_url", "canonical", "canonicalURL", "original_link")),
+        original_id=text_value(first(meta, "ID", "id", "wordpress_id", "wp_id")),
+        authors=names(first(meta, "authors", "author", "post_author")),
+        published=published,
+        updated=first(meta, "last_modified_at", "lastmod", "updated", "modified", "post_modified"),
+        categories=terms(meta, "categories", "category", "original_cats"),
+        tags=terms(meta, "tags", "tag", "keywords"),
+        excerpt=text_value(first(meta, "excerpt", "post_excerpt", "description", "summary")),
+        status=_status(meta),
+        language=text_value(first(meta, "lang", "language", "locale")),
+        image=text_value(first(meta, "image", "featured_image", "cover", "thumbnail")),
+        front_matter=meta,
+        extra=extra | ({"wpautop": True} if _WORDPRESS_KEYS & meta.keys() else {}),
+        warnings=warnings,
+    )
+
+
+def first(meta: dict[str, Any], *keys: str) -> Any:
+    """The first present, non-empty value among the keys, with one-element lists unwrapped."""
+    for key in keys:
+        value = unwrap(meta.get(key))
+        if value not in (None, "", []):
+            return value
+    return None
+
+
+def unwrap(value: Any) -> Any:
+    # WordPress exports write single meta values as one-element lists: `original_link: [url]`.
+    while isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return value
+
+
+def text_value(value: Any) -> str | None:
+    """A scalar as one clean line: folded YAML scalars lose their trailing newline."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def names(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    result = []
+    for item in items:
+        if isinstance(item, dict):
+            item = item.get("name") or item.get("display_name")
+        if (name := text_value(item)) and name not in result:
+            result.append(name)
+    return result
+
+
+def terms(meta: dict[str, Any], *keys: str) -> list[str]:
+    """Categories or tags from lists or strings; strings split on commas, else on spaces (Jekyll)."""
+    result: list[str] = []
+    for key in keys:
+        value = meta.get(key)
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if item is None or isinstance(item, (dict, list)):
+                continue
+            text = str(item)
+            parts = text.split(",") if "," in text or key == "original_cats" else text.split()
+            for part in parts:
+                term = " ".join(part.split())
+                if term and term not in result:
+                    result.append(term)
+        if result:
+            return result
+    return result
+
+
+def jsonable(value: Any) -> Any:
+    """Front-matter values as JSON types; TOML dates become ISO strings."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, float) and value != value:  # NaN is not JSON
+        return None
+    return value
+
+
+def _status(meta: dict[str, Any]) -> str:
+    if meta.get("published") is False or str(meta.get("published")).lower() == "false":
+        return "draft"
+    if meta.get("draft") is True or str(meta.get("draft")).lower() == "true":
+        return "draft"
+    return str(first(meta, "status", "post_status") or "publish").lower()
+
+
+def _date_from_file_name(stem: str) -> tuple[str | None, str | None]:
+    # Jekyll's `_posts/YYYY-MM-DD-slug.md` (our corpus prefixes names, so search, don't match).
+    match = re.search(r"(\d{4}-\d{2}-\d{2})-(.+)$", stem)
+    return (match.group(1), match.group(2)) if match else (None, None)
+
+
+def _body_format(body: str, name: str) -> str:
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix in HTML_SUFFIXES:
+        return "html"
+    if _HTML_BLOCK.search(body) and not _MARKDOWN_BLOCK.search(body):
+        return "html"
+    return "markdown"

@@ -1,0 +1,74 @@
+"""Stable identifiers, site names and slugs: the naming contracts of the archive."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+ID_LENGTH = 20  # base32 characters: 100 bits, short enough for keys and URLs
+_TRACKING_PARAMS = re.compile(r"^(utm_|fbclid$|gclid$|mc_cid$|mc_eid$)")
+
+
+def short_hash(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return base64.b32encode(digest).decode("ascii").lower()[:ID_LENGTH]
+
+
+def sha256_hex(data: bytes | str) -> str:
+    return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
+
+
+def is_absolute_url(value: str | None) -> bool:
+    return bool(value) and urlsplit(value).scheme in ("http", "https") and bool(urlsplit(value).netloc)
+
+
+def normalize_url(url: str) -> str:
+    """The form of a URL used for identity: lower-case host, no fragment, no tracking parameters."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if parts.port and (parts.scheme, parts.port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{parts.port}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not _TRACKING_PARAMS.match(k)])
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme.lower(), host, path, query, ""))
+
+
+def post_id(*, url: str | None, site: str | None, original_id: str | None, content_sha256: str) -> str:
+    """A post's stable id: from its own URL, else its site + original id, else its content.
+
+    The same post dropped under two inbox keys gets one id; two sites republishing one story
+    get two ids (they share a `story_id` instead).
+    """
+    if is_absolute_url(url):
+        return short_hash("url:" + normalize_url(url))
+    if site and original_id:
+        return short_hash(f"site:{site}#{original_id}")
+    return short_hash("content:" + content_sha256)
+
+
+def story_id(*, canonical_url: str | None, url: str | None, content_sha256: str) -> str:
+    """The id shared by every copy of one story: from the original publisher's URL."""
+    for candidate in (canonical_url, url):
+        if is_absolute_url(candidate):
+            return short_hash("story:" + normalize_url(candidate))
+    return short_hash("story-content:" + content_sha256)
+
+
+def site_of(url: str | None, source: dict | None = None) -> str:
+    """The site a post belongs to, as a key-safe name: the host without `www.`."""
+    if is_absolute_url(url):
+        host = (urlsplit(url).hostname or "").lower()
+        return host.removeprefix("www.")
+    name = (source or {}).get("site_name")
+    return slugify(name) if name else "unknown-site"
+
+
+def slugify(text: str | None, max_length: int = 80) -> str:
+    """ASCII, lower-case, hyphenated; empty input gives "untitled"."""
+    ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:max_length].rstrip("-") or "untitled"

@@ -1,0 +1,123 @@
+"""One normalizer for every format: RawPost -> Post (schema version 1).
+
+Pure: no I/O, no clock unless `archived_at` is omitted. Dates are parsed, the body cleaned
+and sanitized, text derived, ids and hashes computed.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from archiver import clean_html, dates, ids
+from archiver.model import Origin, Post, RawPost
+from archiver.text import analyze
+
+NORMALIZER_VERSION = "1.0.0"
+# Hints from format modules to the normalizer, not part of the archived document.
+PROCESSING_HINTS = {"wpautop"}
+
+
+def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
+              default_tz: tzinfo = UTC) -> Post:
+    """Normalize one raw post found in an input from `origin`."""
+    warnings = list(raw.warnings)
+    url = _absolute(raw.url)
+    canonical_url = _absolute(raw.canonical_url) or url
+    body = raw.body
+    if raw.body_format == "markdown":
+        body = render_markdown(clean_html.strip_template_tags(body) if raw.format == "frontmatter" else body)
+    content_html = clean_html.clean(
+        body,
+        base_url=url or raw.site_url,
+        template_tags=raw.format == "frontmatter",
+        autop=bool(raw.extra.get("wpautop")) and raw.body_format == "html",
+    )
+    content = analyze(content_html)
+    title = _title(raw, content.text, warnings)
+    published = _date(raw.published, "published", default_tz, warnings)
+    updated = _date(raw.updated, "updated", default_tz, warnings)
+    content_sha256 = ids.sha256_hex(f"{title}\n{content_html}")
+    source = {
+        "kind": origin.kind,
+        "uri": origin.uri,
+        "format": raw.format,
+        "site_name": raw.site_name,
+        "site_url": raw.site_url,
+        "original_id": raw.original_id,
+    }
+    site = ids.site_of(url or raw.site_url or canonical_url, source)
+    return Post(
+        id=ids.post_id(url=url, site=site, original_id=raw.original_id, content_sha256=content_sha256),
+        url=url,
+        canonical_url=canonical_url,
+        story_id=ids.story_id(canonical_url=canonical_url, url=url, content_sha256=content_sha256),
+        source=source,
+        title=title,
+        authors=[_plain(a) for a in raw.authors if _plain(a)],
+        published_at=dates.iso(published),
+        updated_at=dates.iso(updated),
+        status=raw.status,
+        categories=[_plain(c) for c in raw.categories if _plain(c)],
+        tags=[_plain(t) for t in raw.tags if _plain(t)],
+        excerpt=_plain(raw.excerpt) or None,
+        language=raw.language,
+        image=_absolute(raw.image),
+        content_html=content_html,
+        text=content.text,
+        word_count=content.word_count,
+        reading_time_minutes=content.reading_time_minutes,
+        links=content.links,
+        images=content.images,
+        source_link=content.source_link,
+        content_sha256=content_sha256,
+        normalizer_version=NORMALIZER_VERSION,
+        archived_at=archived_at or datetime.now(UTC).isoformat(timespec="seconds"),
+        front_matter=raw.front_matter,
+        extra={k: v for k, v in raw.extra.items() if k not in PROCESSING_HINTS},
+        warnings=warnings,
+    )
+
+
+def render_markdown(text: str) -> str:
+    """CommonMark with tables and strikethrough; inline HTML passes through to the sanitizer."""
+    from markdown_it import MarkdownIt  # only Markdown inputs pay for this import
+
+    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(text)
+
+
+def _title(raw: RawPost, text: str, warnings: list[str]) -> str:
+    title = _plain(raw.title)
+    if title:
+        return title
+    fallback = raw.extra.get("file_slug")
+    if fallback:
+        warnings.append("no title: derived from the file name")
+        return fallback.replace("-", " ").strip().capitalize()
+    first_line = text.split("\n", 1)[0][:120]
+    warnings.append("no title: derived from the first line of text" if first_line else "no title")
+    return first_line
+
+
+def _date(value: Any, field: str, default_tz: tzinfo, warnings: list[str]) -> datetime | None:
+    parsed = dates.parse_date(value, default_tz)
+    if value not in (None, "") and parsed is None:
+        warnings.append(f"{field} date not understood, raw value kept in front_matter: {value!r}")
+    return parsed
+
+
+def _plain(value: Any) -> str:
+    """Metadata text without HTML entities or tags (WordPress titles carry `&#8217;`)."""
+    if value is None:
+        return ""
+    text = html_lib.unescape(str(value))
+    if "<" in text:
+        text = clean_html.nh3.clean(text, tags=set())
+        text = html_lib.unescape(text)
+    return " ".join(text.split())
+
+
+def _absolute(url: str | None) -> str | None:
+    url = (url or "").strip()
+    return html_lib.unescape(url) if ids.is_absolute_url(html_lib.unescape(url)) else None

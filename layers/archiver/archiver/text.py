@@ -1,0 +1,88 @@
+"""Plain text, links and images from clean HTML, block by block."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from lxml import html as lxml_html
+
+BLOCK_TAGS = {
+    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre", "table", "tr",
+    "figure", "figcaption", "hr", "dl", "dt", "dd", "section", "article", "header", "footer", "caption",
+}  # fmt: skip
+WORDS_PER_MINUTE = 230
+_WORD = re.compile(r"\w+(?:[-'\u2019]\w+)*")
+_SOURCE_LABEL = re.compile(r"^(source|original(?: article| source| story)?|via|read more(?: at)?)\s*:?$", re.I)
+
+
+@dataclass
+class Content:
+    text: str
+    links: list[dict[str, str]] = field(default_factory=list)
+    images: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def word_count(self) -> int:
+        return len(_WORD.findall(self.text))
+
+    @property
+    def reading_time_minutes(self) -> int:
+        return math.ceil(self.word_count / WORDS_PER_MINUTE) if self.word_count else 0
+
+    @property
+    def source_link(self) -> str | None:
+        """The trailing "Source" link that republishing blogs put under a copied story."""
+        for link in reversed(self.links):
+            if _SOURCE_LABEL.match(link["text"].strip()):
+                return link["url"]
+        return None
+
+
+def analyze(clean_html: str) -> Content:
+    """Paragraphs of text separated by blank lines, plus every link and image, in document order."""
+    if not clean_html.strip():
+        return Content(text="")
+    root = lxml_html.fragment_fromstring(clean_html, create_parent="div")
+    blocks: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        paragraph = " ".join("".join(current).split())
+        if paragraph:
+            blocks.append(paragraph)
+        current.clear()
+
+    def walk(element) -> None:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag == "pre":
+            flush()
+            blocks.append(element.text_content().strip("\n"))
+        else:
+            is_block = tag in BLOCK_TAGS
+            if is_block:
+                flush()
+            if tag == "br":
+                current.append("\n")
+            if element.text and tag:
+                current.append(element.text)
+            for child in element:
+                walk(child)
+            if is_block:
+                flush()
+        if element.tail:
+            current.append(element.tail)
+
+    for child in root:
+        walk(child)
+    if root.text:
+        blocks.insert(0, " ".join(root.text.split()))
+    flush()
+    links = [
+        {"url": a.get("href"), "text": " ".join(a.text_content().split())}
+        for a in root.iter("a")
+        if a.get("href")
+    ]
+    images = [{"src": img.get("src"), "alt": img.get("alt") or ""} for img in root.iter("img") if img.get("src")]
+    return Content(text="\n\n".join(b for b in blocks if b), links=links, images=images)
