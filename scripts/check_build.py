@@ -37,9 +37,7 @@ def wheel_tags(site: Path, package: str) -> list[str]:
             wheel = dist_info / "WHEEL"
             if wheel.is_file():
                 return [
-                    line.split(":", 1)[1].strip()
-                    for line in wheel.read_text().splitlines()
-                    if line.startswith("Tag:")
+                    line.split(":", 1)[1].strip() for line in wheel.read_text().splitlines() if line.startswith("Tag:")
                 ]
     return []
 
