@@ -1,7 +1,7 @@
 """ArchiveStore against moto over HTTP: versions, duplicates, crash recovery, raw dedupe, outcomes, indexes.
 
-Uses the shared `local_aws` fixture (tests/conftest.py) when it exists; otherwise starts a
-ThreadedMotoServer here and creates the table and bucket from template.yaml's own Properties.
+Uses the shared `local_aws` fixture (tests/conftest.py) when it exists; otherwise starts its own
+`LocalAWS` (moto's server on 127.0.0.1, table and buckets created from template.yaml).
 Every test uses fresh ids and sites, so a shared (session) stack is fine.
 """
 
@@ -12,17 +12,15 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-import yaml
+from archiver.local.stack import LocalAWS
 from archiver.model import Failure, Input, Origin, Outcome, Post
 from archiver.store import ArchiveStore
 from botocore.config import Config
 
-ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 
 
@@ -33,21 +31,8 @@ class Stack:
     table_name: str
 
 
-class _TolerantLoader(yaml.SafeLoader):
-    """Reads CloudFormation short tags (!Ref, !Sub, ...) as plain values; only key schemas are used."""
-
-
-_TolerantLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-
-def _template_properties(logical_id: str) -> dict[str, Any]:
-    with (ROOT / "template.yaml").open(encoding="utf-8") as f:
-        template = yaml.load(f, Loader=_TolerantLoader)
-    return template["Resources"][logical_id]["Properties"]
-
-
 @pytest.fixture(scope="module")
-def stack(request: pytest.FixtureRequest, aws_env: None) -> Iterator[Stack]:
+def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     try:
         local = request.getfixturevalue("local_aws")
     except pytest.FixtureLookupError:
@@ -55,45 +40,9 @@ def stack(request: pytest.FixtureRequest, aws_env: None) -> Iterator[Stack]:
     if local is not None:
         yield Stack(local.endpoint_url, local.resources.archive_bucket, local.resources.table_name)
         return
-
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    try:
-        table = _template_properties("ArchiveTable")
-        ddb = _client("dynamodb", endpoint)
-        ddb.create_table(
-            TableName="test-archive",
-            BillingMode=table["BillingMode"],
-            AttributeDefinitions=table["AttributeDefinitions"],
-            KeySchema=table["KeySchema"],
-            GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
-        )
-        bucket = _template_properties("ArchiveBucket")
-        s3 = _client("s3", endpoint)
-        s3.create_bucket(Bucket="test-archive-bucket")
-        s3.put_bucket_versioning(
-            Bucket="test-archive-bucket", VersioningConfiguration=bucket["VersioningConfiguration"]
-        )
-        yield Stack(endpoint, "test-archive-bucket", "test-archive")
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def aws_env() -> Iterator[None]:
-    mp = pytest.MonkeyPatch()
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        mp.setenv(name, value)
-    yield
-    mp.undo()
+    with LocalAWS() as aws:
+        resources = aws.create_resources()
+        yield Stack(aws.endpoint_url, resources.archive_bucket, resources.table_name)
 
 
 def _client(service: str, endpoint: str) -> Any:
