@@ -18,6 +18,7 @@ from archiver.model import Input, RawPost
 # Jekyll post with an HTML body starts with a fence, not with markup.
 FORMAT_MODULES = (
     "archiver.formats.frontmatter",
+    "archiver.formats.html_page",
 )
 
 SNIFF_BYTES = 4096

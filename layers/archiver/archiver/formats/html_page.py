@@ -1,0 +1,148 @@
+"""A saved HTML article page: main content, title, authors, dates, canonical link, metadata.
+
+Content comes from `archiver.extract.content` (trafilatura checked against readability-lxml),
+metadata from JSON-LD, OpenGraph and <meta> tags (`archiver.extract.metadata`). lxml and the
+extractors are imported inside `parse`, so other formats' cold starts don't load them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+
+from archiver.errors import ParseError
+from archiver.model import Input, RawPost
+
+NAME = "html"
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_LEADING = re.compile(rb"\A(?:\s+|<!--.*?-->)*", re.DOTALL)
+_XML_DECL = re.compile(rb"\A<\?xml[^>]*\?>", re.IGNORECASE)
+_FEED_ROOT = re.compile(rb"\A<(?:rss|feed|rdf:RDF|opml)\b", re.IGNORECASE)
+_HTML_START = re.compile(rb"\A<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE)
+_HTML_NEAR_START = re.compile(rb"<(?:html|head|body|meta|title)\b", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""\A<\?xml[^>]+encoding\s*=\s*["']([-\w.:]+)""", re.IGNORECASE)
+
+
+def _strip_head(head: bytes) -> bytes:
+    for bom, _ in _BOMS:
+        if head.startswith(bom):
+            head = head[len(bom) :]
+            break
+    return head[_LEADING.match(head).end() :]
+
+
+def sniff(head: bytes, name: str = "") -> bool:
+    """True for HTML markup: a doctype, <html>, or head/body/meta/title tags near the start.
+
+    Feeds (`<rss>`, `<feed>`, `<rdf:RDF>`, WXR), front-matter files and JSON are left to their
+    own formats; the .html/.htm name only decides when the content starts with a tag at all.
+    """
+    text = _strip_head(head)
+    if not text or text.startswith((b"---", b"+++", b"{", b"[")):
+        return False
+    declaration = _XML_DECL.match(text)
+    if declaration:
+        text = text[declaration.end() :]
+        text = text[_LEADING.match(text).end() :]
+        if _FEED_ROOT.match(text):
+            return False
+    if _FEED_ROOT.match(text):
+        return False
+    if _HTML_START.match(text):
+        return True
+    if not text.startswith(b"<"):
+        return False
+    if _HTML_NEAR_START.search(text[:1024]):
+        return True
+    return name.lower().endswith((".html", ".htm", ".xhtml"))
+
+
+def decode(data: bytes) -> tuple[str, str, list[str]]:
+    """Bytes to text: BOM, then a declared charset (meta or XML), then UTF-8, then windows-1252."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding, "replace"), encoding, []
+    head = data[:4096]
+    declared = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
+    warnings: list[str] = []
+    if declared:
+        name = declared.group(1).decode("ascii", "replace").lower()
+        try:
+            codec = codecs.lookup(name).name
+        except LookupError:
+            warnings.append(f"unknown charset {name!r} declared; guessed instead")
+        else:
+            # pages often declare latin-1 but are UTF-8, and browsers read latin-1 as windows-1252
+            if codec in ("latin-1", "iso8859-1", "ascii"):
+                codec = "cp1252"
+            try:
+                return data.decode(codec), codec, warnings
+            except UnicodeDecodeError:
+                if codec != "utf-8":
+                    try:
+                        return data.decode("utf-8"), "utf-8", [f"declared charset {name} does not fit; read as UTF-8"]
+                    except UnicodeDecodeError:
+                        pass
+                return data.decode(codec, "replace"), codec, [f"bytes invalid in declared charset {name} replaced"]
+    try:
+        return data.decode("utf-8"), "utf-8", warnings
+    except UnicodeDecodeError:
+        return (
+            data.decode("cp1252", "replace"),
+            "cp1252",
+            [*warnings, "not UTF-8 and no charset declared; read as windows-1252"],
+        )
+
+
+def parse(item: Input) -> Iterator[RawPost]:
+    """One RawPost per page: the main content as HTML, with the page's metadata."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    from archiver.extract.content import extract_content
+    from archiver.extract.metadata import extract_metadata
+
+    text, encoding, warnings = decode(item.data)
+    # lxml refuses str input that carries an XML encoding declaration
+    markup = re.sub(r"\A\s*<\?xml[^>]*\?>", "", text)
+    if not markup.strip():
+        raise ParseError(f"{item.name or 'input'}: empty HTML page")
+    try:
+        tree = lxml_html.document_fromstring(markup)
+    except (etree.ParserError, ValueError) as exc:
+        raise ParseError(f"{item.name or 'input'}: unparseable HTML: {exc}") from exc
+
+    meta = extract_metadata(tree)
+    content = extract_content(markup, url=meta.url, json_ld_body=meta.article_body)
+    warnings += meta.warnings
+    if content.method == "none":
+        warnings.append("no main content found")
+    elif content.method != "trafilatura":
+        warnings.append(f"main content taken from {content.method}")
+
+    title = meta.title
+    if not title and content.text:
+        title = content.text.split("\n", 1)[0][:120]
+    yield RawPost(
+        format=NAME,
+        body=content.html,
+        body_format="html",
+        title=title,
+        url=meta.url,
+        canonical_url=meta.canonical_url,
+        authors=meta.authors,
+        published=meta.published,
+        updated=meta.updated,
+        categories=meta.categories,
+        tags=meta.tags,
+        excerpt=meta.description,
+        language=meta.language,
+        image=meta.image,
+        site_name=meta.site_name,
+        front_matter=meta.raw,
+        extra={"extractor": content.method, "encoding": encoding},
+        warnings=warnings,
+    )
