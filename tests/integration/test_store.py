@@ -309,6 +309,7 @@ def test_outcome_without_bucket_is_keyed_by_uri(store: ArchiveStore, ddb: Any, s
     store.record_outcome(Outcome("duplicate", Origin("file", uri), post_ids=["p"]))
     item = ddb.get_item(TableName=stack.table_name, Key={"pk": {"S": f"INPUT#{uri}"}, "sk": {"S": "-"}})
     assert item["Item"]["status"] == {"S": "duplicate"}
+    assert store.get_outcome(None, uri)["post_ids"] == ["p"]
     assert store.get_outcome("inbox", "missing") is None
 
 

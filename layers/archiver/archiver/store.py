@@ -20,7 +20,6 @@ import hashlib
 import json
 import mimetypes
 import re
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from archiver.errors import StoreError
+from archiver.ids import slugify
 
 if TYPE_CHECKING:
     from archiver.model import Input, Outcome, Post
@@ -144,11 +144,10 @@ class ArchiveStore:
 
     def post_keys(self, post: Post) -> PostKeys:
         """The human-browsable keys of a post: posts/<site>/<yyyy>/<mm>/<dd>/<slug>--<id>/."""
-        site = _key_segment(site_of(post)) or "unknown-site"
+        site = _key_segment(post.site) or "unknown-site"
         day = _date_path(post.published_at)
         slug = _post_slug(post)
-        name = f"{slug}--{post.id}" if slug else post.id
-        prefix = f"posts/{site}/{day}/{name}/"
+        prefix = f"posts/{site}/{day}/{slug}--{post.id}/"
         return PostKeys(prefix=prefix, json_key=prefix + "post.json", html_key=prefix + "index.html")
 
     def save_post(self, post: Post, raw_key: str, html: str) -> SaveResult:
@@ -170,9 +169,7 @@ class ArchiveStore:
         document["version"] = version
         body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
         json_version_id = self._put_archive_object(keys.json_key, body, "application/json")
-        html_version_id = self._put_archive_object(
-            keys.html_key, html.encode("utf-8"), "text/html; charset=utf-8"
-        )
+        html_version_id = self._put_archive_object(keys.html_key, html.encode("utf-8"), "text/html; charset=utf-8")
 
         common = {
             "id": post.id,
@@ -262,9 +259,7 @@ class ArchiveStore:
 
     def _put_archive_object(self, key: str, body: bytes, content_type: str) -> str | None:
         with _wrapped(f"put object {key}"):
-            response = self._s3.put_object(
-                Bucket=self.archive_bucket, Key=key, Body=body, ContentType=content_type
-            )
+            response = self._s3.put_object(Bucket=self.archive_bucket, Key=key, Body=body, ContentType=content_type)
         return response.get("VersionId")
 
     def _put_version(self, post: Post, version: int, common: dict[str, Any]) -> None:
@@ -283,14 +278,12 @@ class ArchiveStore:
             existing = self._old_item(exc, pk, sk)
             # Written by an earlier (crashed or concurrent) attempt at the same content: keep it.
             if existing.get("content_sha256") != post.content_sha256:
-                raise StoreError(
-                    f"version {version} of post {post.id} already exists with other content"
-                ) from exc
+                raise StoreError(f"version {version} of post {post.id} already exists with other content") from exc
         except BotoCoreError as exc:
             raise StoreError(f"put version {version} of post {post.id}: {exc}") from exc
 
     def _mark_stored(self, post: Post, version: int, common: dict[str, Any]) -> None:
-        site = site_of(post)
+        site = post.site
         date_key = post.published_at or "0000"
         item: dict[str, Any] = {field: getattr(post, field) for field in _LATEST_FIELDS}
         item.update(common)
@@ -348,8 +341,11 @@ class ArchiveStore:
         with _wrapped(f"record outcome of {origin.uri}"):
             self._ddb.put_item(TableName=self.table_name, Item=_serialize(item))
 
-    def get_outcome(self, bucket: str, key: str) -> dict[str, Any] | None:
-        """The most recently updated outcome recorded for an inbox object (any of its versions)."""
+    def get_outcome(self, bucket: str | None, key: str) -> dict[str, Any] | None:
+        """The most recently updated outcome of an inbox object (any of its versions).
+
+        With `bucket=None`, `key` is the origin URI of a non-S3 input (a local file, a URL).
+        """
         items = self._query(
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues=_serialize({":pk": _input_pk(bucket, key, None)}),
@@ -452,38 +448,18 @@ def _input_pk(bucket: str | None, key: str | None, uri: str | None) -> str:
     return f"INPUT#{uri or key or '-'}"
 
 
-def site_of(post: Post) -> str:
-    """The post's site (host); `Post.site` when available, else the host of its URLs."""
-    try:
-        site = post.site
-    except ImportError:  # archiver.ids not present: derive the host here
-        site = ""
-        for url in (post.url, post.source.get("site_url"), post.canonical_url):
-            host = urlsplit(url).hostname if url else None
-            if host:
-                site = host.removeprefix("www.")
-                break
-    return site or "unknown-site"
-
-
-def slugify(text: str, max_length: int = SLUG_MAX) -> str:
-    """ASCII, lowercase, hyphen-separated, at most `max_length` characters."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:max_length].rstrip("-")
-
-
 def _post_slug(post: Post) -> str:
+    """The last segment of the post's URL path, else its title, as an ASCII slug."""
     if post.url:
         path = unquote(urlsplit(post.url).path)
         last = next((seg for seg in reversed(path.split("/")) if seg), "")
         last = re.sub(r"\.(html?|php|aspx?|md|markdown)$", "", last, flags=re.IGNORECASE)
-        # A bare number (?p=123, /2024/05/) says nothing; prefer the title then.
+        # A bare number (/2024/05/, /archives/123) or a generic name says nothing: use the title.
         if last and not last.isdigit() and last.lower() not in ("index", "post", "entry"):
-            slug = slugify(last)
-            if slug:
+            slug = slugify(last, SLUG_MAX)
+            if slug != "untitled":
                 return slug
-    return slugify(post.title or "")
+    return slugify(post.title, SLUG_MAX)
 
 
 def _date_path(published_at: str | None) -> str:
