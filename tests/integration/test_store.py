@@ -16,10 +16,11 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
+
 from archiver.local.stack import LocalAWS
 from archiver.model import Failure, Input, Origin, Outcome, Post
 from archiver.store import ArchiveStore
-from botocore.config import Config
 
 REGION = "us-east-1"
 
@@ -171,6 +172,15 @@ def test_redelivered_post_is_a_duplicate_and_writes_nothing(store: ArchiveStore,
     assert len(store.list_versions(post.id)) == 1
     assert len(json_versions(s3, stack.archive_bucket, first.keys.json_key)) == 1
     assert store.get_post(post.id)["archived_at"] == "2024-06-01T00:00:00Z"
+
+
+def test_duplicate_reports_where_the_stored_version_lives(store: ArchiveStore):
+    post = make_post()
+    first = store.save_post(post, "raw/k", "<p></p>")
+    # Same content hash, different metadata (e.g. a re-dated copy): still a duplicate.
+    again = store.save_post(replace(post, published_at="2025-01-01T00:00:00Z"), "raw/k", "<p></p>")
+    assert again.status == "duplicate"
+    assert again.keys == first.keys
 
 
 def test_changed_content_archives_version_2_and_keeps_both(store: ArchiveStore, s3: Any, stack: Stack):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
+from lxml import html as lxml_html
+
 from archiver.model import Post
 from archiver.render import CSP, render_post_html
-from lxml import html as lxml_html
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 

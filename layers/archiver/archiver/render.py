@@ -82,10 +82,7 @@ def render_post_html(post: Post) -> str:
         footer.append(f"<p>Source: {_link(post.source_link, source_name or post.source_link)}</p>")
     elif source_name:
         footer.append(f"<p>Source: {escape(str(source_name))}</p>")
-    footer.append(
-        f"<p>Archived {escape(_day(post.archived_at))} · version {int(post.version)} · "
-        f"id <code>{escape(post.id)}</code></p>"
-    )
+    footer.append(f"<p>Archived {escape(_day(post.archived_at))} · id <code>{escape(post.id)}</code></p>")
     footer.append("</footer>")
 
     body = [

@@ -161,7 +161,7 @@ class ArchiveStore:
         keys = self.post_keys(post)
         claimed = self._claim(post)
         if claimed.duplicate:
-            return SaveResult(status="duplicate", version=claimed.version, keys=keys)
+            return SaveResult(status="duplicate", version=claimed.version, keys=claimed.keys or keys)
         version = claimed.version
         archived_at = post.archived_at or _now()
 
@@ -217,7 +217,9 @@ class ArchiveStore:
             seen = int(current["version"])
             if current.get("content_sha256") == post.content_sha256:
                 # Same content: stored -> duplicate; pending -> an earlier attempt crashed, resume it.
-                return _Claim(version=seen, duplicate=current.get("state") == "stored")
+                if current.get("state") == "stored":
+                    return _Claim(version=seen, duplicate=True, keys=_stored_keys(current))
+                return _Claim(version=seen)
             try:
                 self._ddb.update_item(
                     TableName=self.table_name,
@@ -424,6 +426,14 @@ class ArchiveStore:
 class _Claim:
     version: int
     duplicate: bool = False
+    keys: PostKeys | None = None  # where the duplicate's stored version lives
+
+
+def _stored_keys(item: dict[str, Any]) -> PostKeys | None:
+    json_key, html_key = item.get("json_key"), item.get("html_key")
+    if not (json_key and html_key):
+        return None
+    return PostKeys(prefix=json_key.rsplit("/", 1)[0] + "/", json_key=json_key, html_key=html_key)
 
 
 # --------------------------------------------------------------------- keys
