@@ -1,0 +1,218 @@
+"""template.yaml: loading with short tags, the intrinsic resolver, and the properties we rely on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver.local.stack import IGNORED_TYPES, creation_order, local_bucket_policy
+from archiver.local.template import (
+    TemplateNotFound,
+    UnresolvedReference,
+    base_context,
+    find_template,
+    function_environment,
+    load_template,
+    resolve,
+)
+
+FUNCTION_ENV = {
+    "INBOX_BUCKET",
+    "ARCHIVE_BUCKET",
+    "TABLE_NAME",
+    "DEFAULT_TIMEZONE",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+    "LOG_LEVEL",
+}
+
+
+@pytest.fixture(scope="module")
+def template(repo_root: Path) -> dict[str, Any]:
+    return load_template(repo_root / "template.yaml")
+
+
+def props(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    return template["Resources"][logical_id]["Properties"]
+
+
+def function_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = []
+    for policy in props(template, "ArchiverFunction")["Policies"]:
+        assert isinstance(policy, dict), f"only inline policies are allowed, found {policy!r}"
+        statements.extend(policy["Statement"])
+    return statements
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# -- loading and resolving
+
+
+def test_template_loads_with_short_tags_as_long_form_intrinsics(template):
+    assert template["Transform"] == "AWS::Serverless-2016-10-31"
+    assert template["AWSTemplateFormatVersion"] == "2010-09-09"
+    assert props(template, "InboxBucket")["BucketName"] == {
+        "Fn::Sub": "${NamePrefix}-inbox-${AWS::AccountId}-${AWS::Region}"
+    }
+    assert props(template, "ArchiverFunction")["Layers"] == [{"Ref": "ArchiverLayer"}]
+    queue = props(template, "InboxBucket")["NotificationConfiguration"]["QueueConfigurations"][0]["Queue"]
+    assert queue == {"Fn::GetAtt": ["InboxQueue", "Arn"]}
+
+
+def test_resolve_evaluates_ref_sub_getatt_and_join():
+    context = {"Name": "blog", "AWS::Region": "us-east-1", "Queue.Arn": "arn:q"}
+    assert resolve({"Ref": "Name"}, context) == "blog"
+    assert resolve({"Fn::Sub": "${Name}-${AWS::Region}"}, context) == "blog-us-east-1"
+    assert resolve({"Fn::Sub": ["${X}/${Queue.Arn}", {"X": {"Ref": "Name"}}]}, context) == "blog/arn:q"
+    assert resolve({"Fn::Sub": "${!Literal}"}, context) == "${Literal}"
+    assert resolve({"Fn::GetAtt": ["Queue", "Arn"]}, context) == "arn:q"
+    assert resolve({"Fn::Join": ["-", ["a", {"Ref": "Name"}]]}, context) == "a-blog"
+    assert resolve({"Fn::Select": [1, {"Fn::Split": [",", "x,y"]}]}, context) == "y"
+    assert resolve({"Keep": 1, "Drop": {"Ref": "AWS::NoValue"}}, context) == {"Keep": 1}
+
+
+def test_resolve_names_the_missing_reference():
+    with pytest.raises(UnresolvedReference, match="InboxBucket"):
+        resolve({"Fn::Sub": "arn:aws:s3:::${InboxBucket}"}, {})
+
+
+def test_bucket_names_resolve_from_parameter_defaults_and_pseudo_parameters(template):
+    context = base_context(template)
+    assert resolve(props(template, "InboxBucket")["BucketName"], context) == (
+        "post-archiver-inbox-123456789012-us-east-1"
+    )
+    overridden = base_context(template, {"NamePrefix": "blog"})
+    assert resolve(props(template, "ArchiveTable")["TableName"], overridden) == "blog-archive"
+
+
+def test_function_environment_merges_globals_and_resolves_resources(template):
+    resources = {"InboxBucket": "in", "ArchiveBucket": "out", "ArchiveTable": "table"}
+    env = function_environment(template, resources)
+    assert set(env) >= FUNCTION_ENV
+    assert env["INBOX_BUCKET"] == "in"
+    assert env["ARCHIVE_BUCKET"] == "out"
+    assert env["TABLE_NAME"] == "table"
+    assert env["DEFAULT_TIMEZONE"] == "UTC"
+    assert env["POWERTOOLS_SERVICE_NAME"] == "post-archiver"
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "PostArchiver"
+    assert env["LOG_LEVEL"] == env["POWERTOOLS_LOG_LEVEL"] == "INFO"
+
+
+def test_find_template_walks_up_from_a_subdirectory(repo_root: Path, tmp_path: Path):
+    assert find_template(repo_root / "tests" / "unit") == repo_root / "template.yaml"
+    with pytest.raises(TemplateNotFound, match=r"no template\.yaml"):
+        find_template(tmp_path)
+
+
+def test_resources_are_created_after_what_they_reference(template):
+    order = creation_order(template["Resources"])
+    assert order.index("InboxDeadLetterQueue") < order.index("InboxQueue") < order.index("InboxBucket")
+    assert order.index("InboxQueuePolicy") < order.index("InboxBucket")
+    assert order.index("InboxBucket") < order.index("InboxBucketPolicy")
+
+
+def test_every_resource_type_is_created_or_ignored_locally(template):
+    created = {"AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SQS::Queue", "AWS::DynamoDB::Table"}
+    types = {resource["Type"] for resource in template["Resources"].values()}
+    assert types <= created | IGNORED_TYPES
+
+
+def test_local_bucket_policy_drops_conditional_denies_only():
+    allow = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "x"}
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "x",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}  # fmt: skip
+    assert local_bucket_policy({"Version": "2012-10-17", "Statement": [allow, deny]})["Statement"] == [allow]
+
+
+# -- what the deployed stack relies on
+
+
+def test_function_never_writes_to_the_inbox(template):
+    statements = function_statements(template)
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        actions = set(as_list(statement["Action"]))
+        resources = [str(resource) for resource in as_list(statement["Resource"])]
+        assert not any(action.endswith("*") for action in actions), f"wildcard action in {statement}"
+        assert "*" not in resources, f"wildcard resource in {statement}"
+        if any("InboxBucket" in resource for resource in resources):
+            assert actions <= {"s3:GetObject", "s3:GetObjectVersion"}, statement
+    inbox = [s for s in statements if any("InboxBucket" in str(r) for r in as_list(s["Resource"]))]
+    assert inbox, "the function must be allowed to read the inbox"
+
+
+def test_function_policies_grant_exactly_the_storage_actions(template):
+    actions = {action for s in function_statements(template) for action in as_list(s["Action"])}
+    assert actions == {
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:PutObject",
+        "s3:ListBucket",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+    }
+
+
+def test_function_runs_on_arm64_python312_with_the_layer(template):
+    function = template["Globals"]["Function"]
+    assert function["Runtime"] == "python3.12"
+    assert function["Architectures"] == ["arm64"]
+    assert props(template, "ArchiverFunction")["Handler"] == "app.lambda_handler"
+    layer = template["Resources"]["ArchiverLayer"]
+    assert layer["Metadata"] == {"BuildMethod": "python3.12", "BuildArchitecture": "arm64"}
+    assert props(template, "ArchiverLayer")["CompatibleArchitectures"] == ["arm64"]
+
+
+def test_inbox_queue_feeds_the_function_with_partial_batch_failures(template):
+    events = props(template, "ArchiverFunction")["Events"]
+    sqs = events["InboxQueueEvent"]
+    assert sqs["Type"] == "SQS"
+    assert sqs["Properties"]["Queue"] == {"Fn::GetAtt": ["InboxQueue", "Arn"]}
+    assert sqs["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert events["FetchScheduleEvent"]["Properties"]["Enabled"] is False
+
+
+def test_table_is_on_demand_with_point_in_time_recovery(template):
+    table = props(template, "ArchiveTable")
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} == {"BySite", "ByStory"}
+
+
+def test_archive_bucket_is_versioned(template):
+    assert props(template, "ArchiveBucket")["VersioningConfiguration"] == {"Status": "Enabled"}
+
+
+def test_inbox_queue_has_a_redrive_policy_and_outlasts_the_function(template):
+    queue = props(template, "InboxQueue")
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["InboxDeadLetterQueue", "Arn"]}
+    assert queue["RedrivePolicy"]["maxReceiveCount"] >= 1
+    assert queue["VisibilityTimeout"] >= 6 * template["Globals"]["Function"]["Timeout"]
+
+
+def test_buckets_accept_tls_only(template):
+    for policy_id, bucket_id in (("InboxBucketPolicy", "InboxBucket"), ("ArchiveBucketPolicy", "ArchiveBucket")):
+        policy = props(template, policy_id)
+        assert policy["Bucket"] == {"Ref": bucket_id}
+        (statement,) = policy["PolicyDocument"]["Statement"]
+        assert statement["Effect"] == "Deny"
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_outputs_name_every_resource_the_operator_needs(template):
+    assert set(template["Outputs"]) == {
+        "InboxBucketName",
+        "ArchiveBucketName",
+        "TableName",
+        "InboxQueueUrl",
+        "DeadLetterQueueUrl",
+        "ArchiverFunctionName",
+    }
