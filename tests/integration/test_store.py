@@ -1,8 +1,7 @@
 """ArchiveStore against moto over HTTP: versions, duplicates, crash recovery, raw dedupe, outcomes, indexes.
 
-Uses the shared `local_aws` fixture (tests/conftest.py) when it exists; otherwise starts its own
-`LocalAWS` (moto's server on 127.0.0.1, table and buckets created from template.yaml).
-Every test uses fresh ids and sites, so a shared (session) stack is fine.
+Uses the session's `local_aws` (tests/conftest.py: moto's server on 127.0.0.1, resources created
+from template.yaml). Every test uses fresh ids, keys and sites, so the shared stack is fine.
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -33,17 +31,10 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
-    try:
-        local = request.getfixturevalue("local_aws")
-    except pytest.FixtureLookupError:
-        local = None
-    if local is not None:
-        yield Stack(local.endpoint_url, local.resources.archive_bucket, local.resources.table_name)
-        return
-    with LocalAWS() as aws:
-        resources = aws.create_resources()
-        yield Stack(aws.endpoint_url, resources.archive_bucket, resources.table_name)
+def stack(local_aws: LocalAWS) -> Stack:
+    resources = local_aws.resources
+    assert resources is not None
+    return Stack(local_aws.endpoint_url, resources.archive_bucket, resources.table_name)
 
 
 def _client(service: str, endpoint: str) -> Any:
