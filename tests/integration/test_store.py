@@ -240,8 +240,11 @@ def test_crash_after_version_item_is_completed_on_redelivery(store: ArchiveStore
 
     result = store.save_post(post, "raw/cr/late", "<p>page</p>")
     assert (result.status, result.version) == ("archived", 1)
-    assert store.get_post(post.id)["state"] == "stored"
-    assert len(store.list_versions(post.id)) == 1
+    latest = store.get_post(post.id)
+    versions = store.list_versions(post.id)
+    assert latest["state"] == "stored"
+    assert len(versions) == 1
+    assert latest["json_version_id"] == versions[0]["json_version_id"]  # LATEST agrees with V#1
 
 
 def test_hot_path_never_reads_before_writing(stack: Stack):

@@ -182,7 +182,7 @@ class ArchiveStore:
             "json_version_id": json_version_id,
             "html_version_id": html_version_id,
         }
-        self._put_version(post, version, common)
+        common = self._put_version(post, version, common)
         self._mark_stored(post, version, common)
         return SaveResult(status="archived", version=version, keys=keys)
 
@@ -264,7 +264,8 @@ class ArchiveStore:
             response = self._s3.put_object(Bucket=self.archive_bucket, Key=key, Body=body, ContentType=content_type)
         return response.get("VersionId")
 
-    def _put_version(self, post: Post, version: int, common: dict[str, Any]) -> None:
+    def _put_version(self, post: Post, version: int, common: dict[str, Any]) -> dict[str, Any]:
+        """Put the V#<n> item; returns the version's attributes as stored (an earlier attempt's may win)."""
         pk = _post_pk(post.id)
         sk = _version_sk(version)
         try:
@@ -281,8 +282,10 @@ class ArchiveStore:
             # Written by an earlier (crashed or concurrent) attempt at the same content: keep it.
             if existing.get("content_sha256") != post.content_sha256:
                 raise StoreError(f"version {version} of post {post.id} already exists with other content") from exc
+            return {**common, **{k: existing[k] for k in common if k in existing}}
         except BotoCoreError as exc:
             raise StoreError(f"put version {version} of post {post.id}: {exc}") from exc
+        return common
 
     def _mark_stored(self, post: Post, version: int, common: dict[str, Any]) -> None:
         site = post.site
