@@ -15,6 +15,7 @@ from archiver.errors import ParseError
 from archiver.model import Input, RawPost
 
 NAME = "html"
+MIN_CONTENT_WORDS = 20  # fewer words than this in the body is reported as a warning
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 _LEADING = re.compile(rb"\A(?:\s+|<!--.*?-->)*", re.DOTALL)
@@ -23,6 +24,7 @@ _FEED_ROOT = re.compile(rb"\A<(?:rss|feed|rdf:RDF|opml)\b", re.IGNORECASE)
 _HTML_START = re.compile(rb"\A<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE)
 _HTML_NEAR_START = re.compile(rb"<(?:html|head|body|meta|title)\b", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)
+_ASCII_COMPATIBLE = frozenset(("latin-1", "iso8859-1", "ascii", "cp1252"))
 _XML_ENCODING = re.compile(rb"""\A<\?xml[^>]+encoding\s*=\s*["']([-\w.:]+)""", re.IGNORECASE)
 
 
@@ -61,40 +63,41 @@ def sniff(head: bytes, name: str = "") -> bool:
 
 
 def decode(data: bytes) -> tuple[str, str, list[str]]:
-    """Bytes to text: BOM, then a declared charset (meta or XML), then UTF-8, then windows-1252."""
+    """Bytes to text: BOM, then valid UTF-8, then a declared charset (meta or XML), then windows-1252.
+
+    Valid UTF-8 with non-ASCII bytes wins over a declared legacy charset: saved pages often keep a
+    stale `charset=iso-8859-1` after being re-encoded, while legacy text is almost never valid UTF-8.
+    """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(encoding, "replace"), encoding, []
     head = data[:4096]
     declared = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
+    name = declared.group(1).decode("ascii", "replace").lower() if declared else None
     warnings: list[str] = []
-    if declared:
-        name = declared.group(1).decode("ascii", "replace").lower()
+    codec = None
+    if name:
         try:
             codec = codecs.lookup(name).name
         except LookupError:
             warnings.append(f"unknown charset {name!r} declared; guessed instead")
-        else:
-            # pages often declare latin-1 but are UTF-8, and browsers read latin-1 as windows-1252
-            if codec in ("latin-1", "iso8859-1", "ascii"):
-                codec = "cp1252"
-            try:
-                return data.decode(codec), codec, warnings
-            except UnicodeDecodeError:
-                if codec != "utf-8":
-                    try:
-                        return data.decode("utf-8"), "utf-8", [f"declared charset {name} does not fit; read as UTF-8"]
-                    except UnicodeDecodeError:
-                        pass
-                return data.decode(codec, "replace"), codec, [f"bytes invalid in declared charset {name} replaced"]
     try:
-        return data.decode("utf-8"), "utf-8", warnings
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return (
-            data.decode("cp1252", "replace"),
-            "cp1252",
-            [*warnings, "not UTF-8 and no charset declared; read as windows-1252"],
-        )
+        pass
+    else:
+        if codec and codec != "utf-8" and not text.isascii():
+            warnings.append(f"declared charset {name} does not fit; read as UTF-8")
+        return text, "utf-8", warnings
+    if codec and codec != "utf-8":
+        # browsers read latin-1 (and ascii) as windows-1252; so do we
+        codec = "cp1252" if codec in _ASCII_COMPATIBLE else codec
+        try:
+            return data.decode(codec), codec, warnings
+        except UnicodeDecodeError:
+            return data.decode(codec, "replace"), codec, [*warnings, f"bytes invalid in {name} replaced"]
+    reason = "invalid UTF-8" if codec == "utf-8" else "not UTF-8 and no charset declared"
+    return data.decode("cp1252", "replace"), "cp1252", [*warnings, f"{reason}; read as windows-1252"]
 
 
 def parse(item: Input) -> Iterator[RawPost]:
@@ -118,8 +121,8 @@ def parse(item: Input) -> Iterator[RawPost]:
     meta = extract_metadata(tree)
     content = extract_content(markup, url=meta.url, json_ld_body=meta.article_body)
     warnings += meta.warnings
-    if content.method == "none":
-        warnings.append("no main content found")
+    if content.method == "none" or len(content.text.split()) < MIN_CONTENT_WORDS:
+        warnings.append(f"little or no main content found ({len(content.text.split())} words)")
     elif content.method != "trafilatura":
         warnings.append(f"main content taken from {content.method}")
 
