@@ -88,7 +88,7 @@ check-build: ## Check .aws-sam/build is deployable (files present, arm64 wheels)
 	$(PYTHON) scripts/check_build.py .aws-sam/build
 
 demo: setup ## Archive the sample posts into a local (embedded) AWS and export them to out/archive
-	$(VENV)/bin/archiver local ingest events/samples/*.md $(wildcard ../shared/seed/*) --export out/archive
+	$(VENV)/bin/archiver local ingest events/samples/* $(wildcard ../shared/seed/*) --export out/archive
 
 invoke: setup ## Hand one event to the handler locally: make invoke EVENT=events/s3-put.json
 	$(VENV)/bin/archiver local invoke $(EVENT)

@@ -1,0 +1,111 @@
+"""Lambda entry point: adapts S3 / SQS / EventBridge / schedule events to the archiver library.
+
+No parsing, HTML or storage logic here; see the `archiver` package in layers/archiver/.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+from archiver.config import settings
+from archiver.dates import zone
+from archiver.errors import ArchiverError, InputTooLarge
+from archiver.events import (
+    ObjectRef,
+    event_kind,
+    objects_in_eventbridge,
+    objects_in_s3_notification,
+    objects_in_sqs_body,
+)
+from archiver.inbox import read_input
+from archiver.model import Origin
+from archiver.pipeline import archive_input, failed_outcome
+from archiver.store import ArchiveStore
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from archiver.model import Outcome
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+SETTINGS = settings()
+s3 = boto3.client("s3")
+store = ArchiveStore(s3, boto3.client("dynamodb"), archive_bucket=SETTINGS.archive_bucket,
+                     table_name=SETTINGS.table_name)
+DEFAULT_TZ = zone(SETTINGS.default_timezone)
+METRIC_BY_STATUS = {"archived": "InputsArchived", "duplicate": "InputsDuplicate", "failed": "InputsFailed"}
+
+
+class InputFailed(ArchiverError):
+    """Raised so that the batch reports the record as failed; the failure is already recorded."""
+
+    code = "input_failed"
+
+
+@tracer.capture_method
+def archive_object(ref: ObjectRef) -> Outcome | None:
+    if ref.bucket == SETTINGS.archive_bucket:  # never re-ingest our own output
+        logger.warning("ignoring an event for the archive bucket", extra={"key": ref.key})
+        return None
+    try:
+        item = read_input(s3, ref, max_bytes=SETTINGS.max_input_bytes)
+    except InputTooLarge as exc:  # too big to hold: it stays in the inbox, its failure is recorded
+        outcome = failed_outcome(Origin("s3", f"s3://{ref.bucket}/{ref.key}", ref.bucket, ref.key), exc)
+        store.record_outcome(outcome)
+    else:
+        outcome = archive_input(item, store, default_tz=DEFAULT_TZ, max_bytes=SETTINGS.max_input_bytes)
+    metrics.add_metric(name=METRIC_BY_STATUS[outcome.status], unit=MetricUnit.Count, value=1)
+    if outcome.status == "archived":
+        metrics.add_metric(name="PostsArchived", unit=MetricUnit.Count, value=len(outcome.post_ids))
+    logger.info("input processed", extra=outcome.to_dict())
+    if outcome.status == "failed":
+        raise InputFailed(f"s3://{ref.bucket}/{ref.key}: {outcome.error.code}: {outcome.error.message}")
+    return outcome
+
+
+def record_handler(record: SQSRecord) -> None:
+    for ref in objects_in_sqs_body(record.body):
+        archive_object(ref)
+
+
+def archive_all(refs: list[ObjectRef]) -> dict[str, Any]:
+    """Direct S3 or EventBridge events: archive every object, then fail if any did (to retry them)."""
+    failed = []
+    for ref in refs:
+        try:
+            archive_object(ref)
+        except InputFailed as exc:
+            failed.append(str(exc))
+    if failed:
+        raise InputFailed(f"{len(failed)} of {len(refs)} inputs failed: " + "; ".join(failed))
+    return {"archived": len(refs)}
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    kind = event_kind(event)
+    logger.append_keys(trigger=kind)
+    if kind == "sqs":
+        return process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                        context=context)
+    if kind == "s3":
+        return archive_all(objects_in_s3_notification(event))
+    if kind == "eventbridge-s3":
+        return archive_all(objects_in_eventbridge(event))
+    if kind == "schedule":
+        # Fetching registered sources is a later capability; the route exists so schedules can be wired.
+        logger.info("scheduled run: no sources registered yet")
+        return {"fetched": 0}
+    raise ArchiverError(f"unsupported event: {sorted(event)[:5]}", code="unsupported_event", stage="trigger")

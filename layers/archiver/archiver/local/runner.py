@@ -1,0 +1,248 @@
+"""Run the deployed wiring locally: inbox -> SQS -> handler, against the embedded local AWS.
+
+moto has no Lambda runtime without Docker, so the handler runs in-process: loaded from the
+function's CodeUri/Handler in template.yaml, with the template's environment, and handed
+events shaped exactly as Lambda shapes them (SQS batches, with partial-failure responses).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from archiver.local.stack import REGION, LocalAWS, LocalResources
+from archiver.local.template import FUNCTION_ID, resolve
+from archiver.store import ArchiveStore
+
+MAX_EMPTY_POLLS = 5  # bounded: stop when the queue stays empty this many times in a row
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of Lambda's context object that Powertools reads."""
+
+    function_name: str = "ArchiverFunction"
+    memory_limit_in_mb: int = 1024
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:ArchiverFunction"
+    aws_request_id: str = ""
+    log_group_name: str = "/aws/lambda/ArchiverFunction"
+    log_stream_name: str = "local"
+    function_version: str = "$LATEST"
+
+    def __post_init__(self) -> None:
+        self.aws_request_id = self.aws_request_id or str(uuid.uuid4())
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+class LocalFunction:
+    """The Lambda function of template.yaml, run in-process against a started LocalAWS."""
+
+    def __init__(self, aws: LocalAWS, resources: LocalResources):
+        self.aws = aws
+        self.resources = resources
+        self.module = _load_handler_module(aws, resources)
+        handler_name = aws.template["Resources"][FUNCTION_ID]["Properties"]["Handler"].rsplit(".", 1)[1]
+        self.handler: Handler = getattr(self.module, handler_name)
+        self.store = ArchiveStore(aws.client("s3"), aws.client("dynamodb"),
+                                  archive_bucket=resources.archive_bucket, table_name=resources.table_name)
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Call the handler as Lambda would; its logs and metrics go to stderr, not stdout."""
+        with _environment(self.resources.environment), contextlib.redirect_stdout(sys.stderr):
+            return self.handler(event, LambdaContext())
+
+    def drain_queue(self, *, batch_size: int = 10) -> list[dict[str, Any]]:
+        """Poll the inbox queue and hand each batch to the handler, as the SQS trigger does.
+
+        Returns the handler's responses. Messages reported as failed are left on the queue (in
+        AWS they return after the visibility timeout and, after maxReceiveCount, go to the DLQ).
+        """
+        sqs = self.aws.client("sqs")
+        queue_arn = sqs.get_queue_attributes(QueueUrl=self.resources.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        responses = []
+        empty_polls = 0
+        while empty_polls < MAX_EMPTY_POLLS:
+            messages = sqs.receive_message(QueueUrl=self.resources.queue_url, MaxNumberOfMessages=batch_size,
+                                           WaitTimeSeconds=0, AttributeNames=["All"]).get("Messages", [])
+            if not messages:
+                empty_polls += 1
+                continue
+            empty_polls = 0
+            response = self.invoke(sqs_event(messages, queue_arn))
+            responses.append(response)
+            failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+            done = [m for m in messages if m["MessageId"] not in failed]
+            if done:
+                sqs.delete_message_batch(QueueUrl=self.resources.queue_url, Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+        return responses
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    """The event Lambda's SQS trigger builds from received messages."""
+    return {"Records": [{
+        "messageId": m["MessageId"],
+        "receiptHandle": m["ReceiptHandle"],
+        "body": m["Body"],
+        "attributes": m.get("Attributes", {}),
+        "messageAttributes": {},
+        "md5OfBody": m["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    } for m in messages]}
+
+
+def ingest(paths: list[Path], *, export: Path | None = None, template: Path | None = None) -> int:
+    """Upload files to the local inbox, let the queue trigger archive them, report each outcome."""
+    missing = [p for p in paths if not p.is_file()]
+    for path in missing:
+        print(f"archiver: {path}: no such file", file=sys.stderr)
+    paths = [p for p in paths if p.is_file()]
+    with LocalAWS(template) as aws:
+        resources = aws.create_resources()
+        function = LocalFunction(aws, resources)
+        s3 = aws.client("s3")
+        for path in paths:
+            s3.put_object(Bucket=resources.inbox_bucket, Key=path.name, Body=path.read_bytes())
+        function.drain_queue()
+        outcomes = [_outcome_line(function.store, resources.inbox_bucket, p.name) for p in paths]
+        for line in outcomes:
+            print(json.dumps(line, ensure_ascii=False))
+        _summary(outcomes, function.store, resources)
+        if export:
+            count = export_bucket(s3, resources.archive_bucket, export)
+            print(f"exported {count} objects to {export}/ (open the index.html files in a browser)",
+                  file=sys.stderr)
+    return 1 if missing or any(o["status"] != "archived" and o["status"] != "duplicate" for o in outcomes) else 0
+
+
+def invoke(event_path: Path, *, file: Path | None = None, template: Path | None = None) -> int:
+    """Run the handler once on a sample event, after uploading the object it names."""
+    event = json.loads(event_path.read_text("utf-8"))
+    with LocalAWS(template) as aws:
+        resources = aws.create_resources()
+        function = LocalFunction(aws, resources)
+        for bucket, key in _named_objects(event):
+            if bucket != resources.inbox_bucket:
+                print(f"archiver: the event names bucket {bucket!r}; the local inbox is {resources.inbox_bucket!r}",
+                      file=sys.stderr)
+                return 2
+            source = file or _bundled_sample(event_path, key)
+            aws.client("s3").put_object(Bucket=bucket, Key=key, Body=source.read_bytes())
+        aws.client("sqs").purge_queue(QueueUrl=resources.queue_url)  # only this event's delivery runs
+        try:
+            response = function.invoke(event)
+            status = 0 if not response or not response.get("batchItemFailures") else 1
+        except Exception as exc:  # the handler raising is how Lambda reports a failed invocation
+            response, status = {"errorType": type(exc).__name__, "errorMessage": str(exc)}, 1
+        print(json.dumps(response, ensure_ascii=False))
+        for bucket, key in _named_objects(event):
+            print(json.dumps(_outcome_line(function.store, bucket, key), ensure_ascii=False))
+    return status
+
+
+def export_bucket(s3: Any, bucket: str, target: Path) -> int:
+    """Copy every object of a bucket to a folder, keys as relative paths."""
+    count = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            path = (target / obj["Key"]).resolve()
+            if target.resolve() not in path.parents:
+                continue  # a key with `..` must not escape the export folder
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
+            count += 1
+    return count
+
+
+def _outcome_line(store: ArchiveStore, bucket: str, key: str) -> dict[str, Any]:
+    record = store.get_outcome(bucket, key)
+    if record is None:
+        return {"key": key, "status": "failed", "post_ids": [],
+                "error": {"code": "not_processed", "stage": "trigger", "message": "no event was delivered"}}
+    return {"key": key, "status": record["status"], "post_ids": record.get("post_ids", []),
+            "error": record.get("error")}
+
+
+def _summary(outcomes: list[dict[str, Any]], store: ArchiveStore, resources: LocalResources) -> None:
+    counts = {status: sum(o["status"] == status for o in outcomes) for status in ("archived", "duplicate", "failed")}
+    print(f"\n{len(outcomes)} inputs: {counts['archived']} archived, {counts['duplicate']} duplicate, "
+          f"{counts['failed']} failed", file=sys.stderr)
+    for line in outcomes:
+        if line["status"] == "failed":
+            error = line["error"] or {}
+            print(f"  FAILED {line['key']}: {error.get('code')} at {error.get('stage')}: {error.get('message')}",
+                  file=sys.stderr)
+        for post_id in line["post_ids"]:
+            post = store.get_post(post_id) or {}
+            print(f"  {line['key']} -> {post.get('title')!r}\n"
+                  f"      s3://{resources.archive_bucket}/{post.get('html_key')}\n"
+                  f"      s3://{resources.archive_bucket}/{post.get('json_key')}\n"
+                  f"      dynamodb {resources.table_name}: pk=POST#{post_id} (version {post.get('version')})",
+                  file=sys.stderr)
+
+
+def _named_objects(event: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    from archiver.events import event_kind, objects_in_eventbridge, objects_in_s3_notification, objects_in_sqs_body
+
+    kind = event_kind(event)
+    if kind == "sqs":
+        refs = [ref for record in event["Records"] for ref in objects_in_sqs_body(record["body"])]
+    elif kind == "s3":
+        refs = objects_in_s3_notification(event)
+    elif kind == "eventbridge-s3":
+        refs = objects_in_eventbridge(event)
+    else:
+        refs = []
+    for ref in refs:
+        yield ref.bucket, ref.key
+
+
+def _bundled_sample(event_path: Path, key: str) -> Path:
+    sample = event_path.resolve().parent / "samples" / Path(key).name
+    if not sample.is_file():
+        raise SystemExit(f"archiver: no sample for key {key!r} in {sample.parent}; pass --file PATH")
+    return sample
+
+
+def _load_handler_module(aws: LocalAWS, resources: LocalResources) -> ModuleType:
+    """Import the function's handler module fresh, so its module-level clients bind to this stack."""
+    properties = aws.template["Resources"][FUNCTION_ID]["Properties"]
+    code_uri = resolve(properties["CodeUri"], {})
+    module_name = properties["Handler"].rsplit(".", 1)[0]
+    path = aws.template_path.parent / code_uri / f"{module_name}.py"
+    spec = importlib.util.spec_from_file_location(f"local_{module_name}_{uuid.uuid4().hex}", path)
+    module = importlib.util.module_from_spec(spec)
+    with _environment(resources.environment), contextlib.redirect_stdout(sys.stderr):
+        spec.loader.exec_module(module)
+    return module
+
+
+@contextlib.contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    """The function's environment (from template.yaml) while the handler runs; tracing off locally."""
+    wanted = {**variables, "POWERTOOLS_TRACE_DISABLED": "true", "AWS_LAMBDA_FUNCTION_NAME": "ArchiverFunction"}
+    saved = {key: os.environ.get(key) for key in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
