@@ -86,7 +86,7 @@ _SQS_ATTRIBUTES = (
 
 # Environment variables that would point boto3 elsewhere; removed inside the block.
 _CLEARED_ENV_PREFIXES = ("AWS_ENDPOINT_URL_",)
-_CLEARED_ENV = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_REGION")
+_CLEARED_ENV = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
 _ENCRYPTION_KEYS = {"ServerSideEncryptionByDefault": "ApplyServerSideEncryptionByDefault"}
 _SUB_NAME = re.compile(r"\$\{([^}!][^}]*)\}")  # ${Name} or ${Name.Attr}, not ${!Literal}
@@ -336,6 +336,7 @@ class LocalAWS:
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,  # what Lambda sets; some libraries read it instead
         }
         cleared = [*_CLEARED_ENV, *(k for k in os.environ if k.startswith(_CLEARED_ENV_PREFIXES))]
         self._saved_env = {key: os.environ.get(key) for key in [*wanted, *cleared]}
