@@ -107,5 +107,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if kind == "schedule":
         # Fetching registered sources is a later capability; the route exists so schedules can be wired.
         logger.info("scheduled run: no sources registered yet")
+        metrics.add_metric(name="ScheduledRuns", unit=MetricUnit.Count, value=1)
         return {"fetched": 0}
     raise ArchiverError(f"unsupported event: {sorted(event)[:5]}", code="unsupported_event", stage="trigger")

@@ -68,6 +68,8 @@ BOILERPLATE = (
     re.compile(r"Go Back to Top\.\s*Skip To:\s*Start of Article\.?", re.IGNORECASE),
     re.compile(r"Skip to (?:main )?content\.?", re.IGNORECASE),
 )
+_BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "blockquote", "pre", "table", "figure",
+               "hr"}
 _BLOCK_OPENERS = re.compile(
     r"^\s*<(?:p|div|ul|ol|li|h[1-6]|blockquote|pre|table|figure|hr|section|article|dl|form|address)\b", re.I
 )
@@ -83,7 +85,7 @@ def clean(body: str, *, base_url: str | None = None, template_tags: bool = False
         html = wpautop(html)
     for pattern in BOILERPLATE:
         html = pattern.sub("", html)
-    return tidy(sanitize(html, base_url))
+    return tidy(wrap_loose_inline(tidy(sanitize(html, base_url))))
 
 
 def sanitize(html: str, base_url: str | None = None) -> str:
@@ -111,6 +113,45 @@ def tidy(html: str) -> str:
     html = _EDGE_BR.sub("", html)
     html = re.sub(r"\n{3,}", "\n\n", html)
     return html.strip()
+
+
+def wrap_loose_inline(html: str) -> str:
+    """Put text and inline elements that sit between blocks into paragraphs of their own.
+
+    Unwrapping layout `<div>`s and `<span>`s leaves such runs behind (a trailing "Source" link,
+    a dateline); as paragraphs they read, render and extract like the rest of the text.
+    """
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    root = lxml_html.fragment_fromstring(html or "<p></p>", create_parent="div")
+    if all(child.tag in _BLOCK_TAGS for child in root) and not (root.text or "").strip() and not any(
+        (child.tail or "").strip() for child in root
+    ):
+        return html
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        text = "".join(run).strip()
+        text = re.sub(r"^(?:<br>\s*)+|(?:\s*<br>)+$", "", text)
+        if text:
+            out.append(f"<p>{text}</p>")
+        run.clear()
+
+    run.append(html_lib.escape(root.text or "", quote=False))
+    for child in root:
+        tail = html_lib.escape(child.tail or "", quote=False)
+        child.tail = None
+        markup = etree.tostring(child, encoding="unicode", method="html")
+        if child.tag in _BLOCK_TAGS:
+            flush()
+            out.append(markup)
+        else:
+            run.append(markup)
+        run.append(tail)
+    flush()
+    return "\n".join(out)
 
 
 def strip_shortcodes(html: str) -> str:

@@ -7,6 +7,7 @@ and sanitized, text derived, ids and hashes computed.
 from __future__ import annotations
 
 import html as html_lib
+import json
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -38,7 +39,14 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
     title = _title(raw, content.text, warnings)
     published = _date(raw.published, "published", default_tz, warnings)
     updated = _date(raw.updated, "updated", default_tz, warnings)
-    content_sha256 = ids.sha256_hex(f"{title}\n{content_html}")
+    authors = [_plain(a) for a in raw.authors if _plain(a)]
+    categories = [_plain(c) for c in raw.categories if _plain(c)]
+    tags = [_plain(t) for t in raw.tags if _plain(t)]
+    # What a reader sees: a change to any of it is a new version, a re-delivery is not.
+    content_sha256 = ids.sha256_hex(json.dumps(
+        [title, authors, dates.iso(published), dates.iso(updated), categories, tags, content_html],
+        ensure_ascii=False,
+    ))
     source = {
         "kind": origin.kind,
         "uri": origin.uri,
@@ -55,12 +63,12 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
         story_id=ids.story_id(canonical_url=canonical_url, url=url, content_sha256=content_sha256),
         source=source,
         title=title,
-        authors=[_plain(a) for a in raw.authors if _plain(a)],
+        authors=authors,
         published_at=dates.iso(published),
         updated_at=dates.iso(updated),
         status=raw.status,
-        categories=[_plain(c) for c in raw.categories if _plain(c)],
-        tags=[_plain(t) for t in raw.tags if _plain(t)],
+        categories=categories,
+        tags=tags,
         excerpt=_plain(raw.excerpt) or None,
         language=raw.language,
         image=_absolute(raw.image),

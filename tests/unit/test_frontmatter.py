@@ -1,0 +1,145 @@
+"""Front-matter posts: the seed's shape (WordPress -> Jekyll export) and Jekyll/Hugo variants."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from archiver.errors import FrontMatterError
+from archiver.formats import detect, frontmatter
+from archiver.model import Input, Origin, Post
+from archiver.normalize import normalize
+
+SAMPLES = Path(__file__).resolve().parents[2] / "events" / "samples"
+
+
+def normalized(text: str | bytes, name: str = "post.md") -> Post:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    item = Input(data=data, name=name, origin=Origin(kind="file", uri=name))
+    [raw] = list(detect(data, name).parse(item))
+    return normalize(raw, item.origin, archived_at="2024-01-01T00:00:00+00:00")
+
+
+@pytest.fixture(scope="module")
+def seed(seed_dir: Path) -> tuple[str, Post]:
+    path = next(seed_dir.iterdir())
+    return path.read_text("utf-8"), normalized(path.read_bytes(), path.name)
+
+
+def test_seed_is_recognised_by_content_despite_its_txt_name(seed_dir: Path) -> None:
+    path = next(seed_dir.iterdir())
+    assert path.suffix == ".txt"
+    assert detect(path.read_bytes(), path.name) is frontmatter
+
+
+def test_seed_metadata(seed: tuple[str, Post]) -> None:
+    _, post = seed
+    assert post.title == "Gloom at Syria talks as Russia backs government advance"
+    assert post.published_at == "2016-02-11T20:40:20+00:00"
+    assert post.categories == ["topNews"]
+    assert post.authors == ["Staff Writer"]
+    assert post.url == "https://www.whenitson.com/gloom-at-syria-talks-as-russia-backs-government-advance/"
+    assert post.canonical_url == "http://feeds.reuters.com/~r/reuters/topNews/~3/jGIiH8RkCwk/story01.htm"
+    assert post.status == "publish"
+    assert post.source["original_id"] == "903"
+
+
+def test_seed_keeps_every_paragraph_of_text(seed: tuple[str, Post]) -> None:
+    source, post = seed
+    paragraphs = re.findall(r"<p>(.*?)</p>", source, re.DOTALL)
+    assert len(paragraphs) == 36
+    for paragraph in paragraphs:
+        visible = " ".join(re.sub(r"<[^>]+>", "", paragraph).split())
+        assert visible in post.text
+    assert post.text.startswith("MUNICH Major powers began")  # the dateline stays
+    assert "(Additional reporting by Shadia Nasralla" in post.text  # and the credits line
+
+
+def test_seed_html_is_clean(seed: tuple[str, Post]) -> None:
+    _, post = seed
+    for leftover in ("[ad_1]", "[ad_2]", "midArticle", "readability", "articleText", "class=", "id=", "<span"):
+        assert leftover not in post.content_html
+    assert not re.search(r"(<br>\s*){2,}", post.content_html)
+
+
+def test_seed_source_link_is_kept(seed: tuple[str, Post]) -> None:
+    _, post = seed
+    source = "http://feeds.reuters.com/~r/reuters/topNews/~3/jGIiH8RkCwk/story01.htm"
+    assert post.source_link == source
+    assert {"url": source, "text": "Source"} in post.links
+
+
+def test_front_matter_is_kept_losslessly(seed: tuple[str, Post]) -> None:
+    _, post = seed
+    fm = post.front_matter
+    assert fm["ID"] == 903
+    assert fm["post_date"] == "2016-02-11 20:40:20"  # as written, not re-formatted
+    assert fm["original_cats"] == ["topNews"]
+    assert fm["post_title"] == "Gloom at Syria talks as Russia backs government advance\n"
+    assert fm["published"] is True
+
+
+def test_bundled_samples_have_the_seed_shape() -> None:
+    post = normalized((SAMPLES / "newswire-harbour-strike.txt").read_bytes(), "newswire-harbour-strike.txt")
+    assert post.title == "Harbour workers strike as talks on automation stall"
+    assert post.text.startswith("PORTHAVEN Dock workers")
+    assert "<script" not in post.content_html and "onclick" not in post.content_html
+    assert 'href="https://news.example.org/authors/ellen-kay"' in post.content_html  # made absolute
+    assert post.source_link == "https://wire.example.com/world/harbour-strike-automation-2024-03-05/"
+
+
+def test_caption_shortcode_becomes_a_figure() -> None:
+    post = normalized((SAMPLES / "newswire-library-reopens.txt").read_bytes(), "x.txt")
+    assert "<figure>" in post.content_html and "<figcaption>" in post.content_html
+    assert "[caption" not in post.content_html
+    assert "The restored reading room, with its original oak shelves." in post.text
+
+
+def test_toml_front_matter() -> None:
+    post = normalized('+++\ntitle = "Hello"\ndate = 2024-06-12T08:00:00Z\nauthors = ["A", "B"]\n+++\nBody *text*.\n')
+    assert (post.title, post.published_at, post.authors) == ("Hello", "2024-06-12T08:00:00+00:00", ["A", "B"])
+    assert "<em>text</em>" in post.content_html
+
+
+def test_json_front_matter() -> None:
+    post = normalized('{\n"title": "JSON post",\n"date": "2021-03-04T05:06:07Z",\n"tags": ["a", "b"]\n}\n\nBody.\n')
+    assert (post.title, post.published_at, post.tags) == ("JSON post", "2021-03-04T05:06:07+00:00", ["a", "b"])
+
+
+def test_yaml_closed_with_document_end_marker() -> None:
+    post = normalized("---\ntitle: Dots\n...\nBody.\n")
+    assert post.title == "Dots" and post.text == "Body."
+
+
+def test_dates_with_offset_and_naive_dates() -> None:
+    assert normalized("---\ndate: 2013-05-06 23:25:46 -0500\n---\nx").published_at == "2013-05-06T23:25:46-05:00"
+    assert normalized("---\ndate: 2013-05-06 23:25:46\n---\nx").published_at == "2013-05-06T23:25:46+00:00"
+
+
+def test_unpublished_post_is_a_draft() -> None:
+    assert normalized("---\ntitle: WIP\npublished: false\n---\nx").status == "draft"
+
+
+def test_one_element_lists_are_unwrapped_and_folded_categories_split() -> None:
+    post = normalized(
+        "---\npost_title: T\noriginal_link:\n  - >\n    https://example.com/a\n"
+        "original_cats:\n  - >\n    numerical model,Python,Science\n    Blogs\n---\n<p>x</p>\n"
+    )
+    assert post.canonical_url == "https://example.com/a"
+    assert post.categories == ["numerical model", "Python", "Science Blogs"]
+
+
+def test_unterminated_front_matter_is_a_clear_error() -> None:
+    data = b"---\ntitle: never closed\n\nbody\n"
+    item = Input(data=data, name="bad.md", origin=Origin(kind="file", uri="bad.md"))
+    with pytest.raises(FrontMatterError, match="never closed") as error:
+        list(frontmatter.parse(item))
+    assert (error.value.code, error.value.stage) == ("bad_front_matter", "parse")
+
+
+def test_invalid_yaml_is_a_clear_error() -> None:
+    item = Input(data=b"---\ntitle: [unclosed\n---\nbody\n", name="bad.md", origin=Origin(kind="file", uri="bad.md"))
+    with pytest.raises(FrontMatterError, match="not valid YAML"):
+        list(frontmatter.parse(item))
