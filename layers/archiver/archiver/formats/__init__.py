@@ -18,6 +18,11 @@ from archiver.model import Input, RawPost
 # Jekyll post with an HTML body starts with a fence, not with markup.
 FORMAT_MODULES = (
     "archiver.formats.frontmatter",
+    "archiver.formats.bundle",  # zip / gzip / tar magic bytes
+    "archiver.formats.wxr",  # XML declaring the WordPress export namespace (before plain feeds)
+    "archiver.formats.feed",  # XML rooted at rss / feed / rdf:RDF (before HTML pages)
+    "archiver.formats.json_feed",  # JSON with a jsonfeed.org version (or RSS-in-JSON)
+    "archiver.formats.wp_json",  # JSON with WordPress REST `{"rendered": ...}` fields
     "archiver.formats.html_page",
 )
 

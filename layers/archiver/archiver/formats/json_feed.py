@@ -40,9 +40,7 @@ def load_json(item: Input, what: str) -> Any:
     try:
         return json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        raise ParseError(
-            f"{item.name or what}: {what} is not UTF-8 ({exc.reason} at byte {exc.start})"
-        ) from exc
+        raise ParseError(f"{item.name or what}: {what} is not UTF-8 ({exc.reason} at byte {exc.start})") from exc
     except json.JSONDecodeError as exc:
         # A cut-off document (an interrupted download) does not end with a closing bracket.
         why = "invalid" if raw.rstrip().endswith((b"}", b"]")) else "truncated"
@@ -59,12 +57,9 @@ def _names(obj: dict[str, Any]) -> list[str]:
     people = obj.get("authors") or ([obj["author"]] if obj.get("author") else [])
     names = []
     for person in people if isinstance(people, list) else [people]:
-        if isinstance(person, dict):
-            name = person.get("name") or person.get("url")
-        else:
-            name = str(person) if person else None
+        name = (person.get("name") or person.get("url")) if isinstance(person, dict) else person
         if name:
-            names.append(name)
+            names.append(str(name))
     return names
 
 

@@ -1,0 +1,295 @@
+"""Bundles: .zip, .tar, .tar.gz/.tgz and single-file .gz of any other input format.
+
+Each entry becomes a nested Input parsed by the format registry. Archives are hostile input by
+default, so limits are enforced while decompressing, counting the bytes actually produced rather
+than trusting sizes written in headers: entry count, total uncompressed size, compression ratio,
+and nesting depth. A broken or unknown entry is skipped with a warning; a limit breach fails the
+whole bundle with InputTooLarge.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING
+
+from archiver.errors import ArchiverError, InputTooLarge, ParseError
+from archiver.model import Input, RawPost
+
+if TYPE_CHECKING:
+    import zipfile
+
+NAME = "bundle"
+
+# Limits (module constants so settings can override them later).
+MAX_ENTRIES = 10_000
+MAX_TOTAL_BYTES = 1024**3  # 1 GiB uncompressed, over all entries and nesting levels
+MAX_ENTRY_BYTES = 256 * 1024**2
+MAX_RATIO = 100  # uncompressed : compressed, per entry (zip) or per stream (gzip)
+RATIO_FLOOR = 1024**2  # below 1 MiB produced, a high ratio is harmless (tiny repetitive files)
+MAX_DEPTH = 1  # a bundle may hold bundles, those may not
+MAX_WARNINGS = 50
+
+_CHUNK = 64 * 1024
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+_GZIP = b"\x1f\x8b"
+
+
+def _is_tar(head: bytes) -> bool:
+    return len(head) >= 262 and head[257:262] == b"ustar"
+
+
+def sniff(head: bytes, name: str) -> bool:
+    """Zip or gzip magic bytes, or a tar header; the name is not needed."""
+    return head.startswith(_ZIP) or head.startswith(_GZIP) or _is_tar(head)
+
+
+@dataclass
+class _Budget:
+    """Limits shared by every level of one bundle, so nesting cannot multiply them."""
+
+    name: str
+    entries: int = 0
+    total: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def entry(self) -> None:
+        self.entries += 1
+        if self.entries > MAX_ENTRIES:
+            raise InputTooLarge(f"{self.name}: bundle has more than {MAX_ENTRIES} entries")
+
+    def produced(self, n: int) -> None:
+        self.total += n
+        if self.total > MAX_TOTAL_BYTES:
+            raise InputTooLarge(f"{self.name}: bundle expands to more than {MAX_TOTAL_BYTES // 1024**2} MiB")
+
+    def warn(self, message: str) -> None:
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append(message)
+
+
+def _check_ratio(budget: _Budget, what: str, produced: int, compressed: int) -> None:
+    if produced > RATIO_FLOOR and produced > MAX_RATIO * max(compressed, 1):
+        raise InputTooLarge(
+            f"{budget.name}: {what} expands more than {MAX_RATIO}:1 "
+            f"({compressed} bytes compressed, over {produced} bytes so far): likely a decompression bomb"
+        )
+
+
+def _read_entry(stream: IO[bytes], budget: _Budget, path: str, compressed: int | None) -> bytes:
+    """Read one entry in chunks, counting real output against every limit as it grows."""
+    out = io.BytesIO()
+    size = 0
+    while chunk := stream.read(_CHUNK):
+        size += len(chunk)
+        budget.produced(len(chunk))
+        if size > MAX_ENTRY_BYTES:
+            raise InputTooLarge(f"{budget.name}: entry {path} is larger than {MAX_ENTRY_BYTES // 1024**2} MiB")
+        if compressed is not None:
+            _check_ratio(budget, f"entry {path}", size, compressed)
+        out.write(chunk)
+    return out.getvalue()
+
+
+class _CountingGzip(io.RawIOBase):
+    """A gzip stream that counts what it inflates and stops at the limits (tar.gz and .gz)."""
+
+    def __init__(self, raw: IO[bytes], compressed: int, budget: _Budget, what: str):
+        import gzip
+
+        self._gz = gzip.GzipFile(fileobj=raw, mode="rb")
+        self._compressed = compressed
+        self._budget = budget
+        self._what = what
+        self.produced = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        data = self._gz.read(min(len(buffer), _CHUNK))
+        n = len(data)
+        buffer[:n] = data
+        self.produced += n
+        _check_ratio(self._budget, self._what, self.produced, self._compressed)
+        if self.produced > MAX_TOTAL_BYTES:
+            raise InputTooLarge(f"{self._budget.name}: {self._what} inflates to more than the bundle limit")
+        return n
+
+
+def _safe_path(path: str) -> str | None:
+    """The entry path if it is an ordinary relative path worth reading, else None (skip)."""
+    path = path.replace("\\", "/")
+    if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
+        return None
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    if not parts or ".." in parts:
+        return None
+    return "/".join(parts)
+
+
+def _skip_reason(path: str) -> str | None:
+    parts = path.replace("\\", "/").split("/")
+    if parts[0] == "__MACOSX":
+        return "macOS metadata"
+    if any(p.startswith(".") for p in parts if p not in (".", "..", "")):
+        return "hidden file"
+    return None
+
+
+def _zip_entries(item: Input, budget: _Budget) -> Iterator[tuple[str, bytes]]:
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(item.open())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ParseError(f"{item.name or 'bundle'}: not a readable zip archive ({exc})") from exc
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_ENTRIES:  # early and cheap; the running count below is the real check
+            raise InputTooLarge(f"{budget.name}: zip lists {len(infos)} entries (limit {MAX_ENTRIES})")
+        for info in infos:
+            if info.is_dir():
+                continue
+            yield from _checked(info.filename, budget, lambda info=info: _zip_read(archive, info, budget))
+
+
+def _zip_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> bytes:
+    import zipfile
+
+    try:
+        with archive.open(info) as stream:
+            return _read_entry(stream, budget, info.filename, info.compress_size)
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError) as exc:
+        raise ParseError(f"unreadable zip entry ({exc})") from exc
+
+
+def _checked(raw_path: str, budget: _Budget, read: Callable[[], bytes]) -> Iterator[tuple[str, bytes]]:
+    """Apply the path rules and count the entry, then read it (skipping it on a read error)."""
+    reason = _skip_reason(raw_path)
+    if reason:
+        return
+    path = _safe_path(raw_path)
+    if path is None:
+        budget.warn(f"entry {raw_path!r} skipped: absolute or parent-relative path rejected")
+        return
+    budget.entry()
+    try:
+        data = read()
+    except ParseError as exc:
+        budget.warn(f"entry {path} skipped: {exc}")
+        return
+    yield path, data
+
+
+def _tar_entries(item: Input, budget: _Budget, gzipped: bool) -> Iterator[tuple[str, bytes]]:
+    import tarfile
+
+    raw = item.open()
+    stream: IO[bytes] = raw
+    if gzipped:
+        stream = io.BufferedReader(_CountingGzip(raw, len(item.data), budget, "gzip stream"), _CHUNK)
+    try:
+        with tarfile.open(fileobj=stream, mode="r|") as archive:
+            for member in archive:
+                if not member.isfile():
+                    continue  # directories, links, devices: never followed
+
+                def read(member: tarfile.TarInfo = member) -> bytes:
+                    handle = archive.extractfile(member)
+                    if handle is None:
+                        raise ParseError("no data")
+                    return _read_entry(handle, budget, member.name, None)
+
+                yield from _checked(member.name, budget, read)
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        if not budget.entries:
+            raise ParseError(f"{item.name or 'bundle'}: not a readable tar archive ({exc})") from exc
+        budget.warn(f"tar archive ends early: {exc}")
+
+
+def _gzip_single(item: Input, budget: _Budget) -> Iterator[tuple[str, bytes]]:
+    name = posixpath.basename(item.name or "input.gz")
+    inner = name[:-3] if name.lower().endswith(".gz") else name
+    stream = _CountingGzip(item.open(), len(item.data), budget, "gzip stream")
+    budget.entry()
+    try:
+        data = _read_entry(io.BufferedReader(stream, _CHUNK), budget, inner, None)
+    except (OSError, EOFError) as exc:
+        raise ParseError(f"{item.name or 'bundle'}: not a readable gzip file ({exc})") from exc
+    yield inner, data
+
+
+def _gzip_holds_tar(item: Input) -> bool:
+    import gzip
+    import zlib
+
+    try:
+        with gzip.GzipFile(fileobj=item.open()) as gz:
+            return _is_tar(gz.read(512))
+    except (OSError, EOFError, zlib.error):
+        return False
+
+
+def _entries(item: Input, budget: _Budget) -> Iterator[tuple[str, bytes]]:
+    head = item.data[:512]
+    if head.startswith(_ZIP):
+        return _zip_entries(item, budget)
+    if head.startswith(_GZIP):
+        if _gzip_holds_tar(item):
+            return _tar_entries(item, budget, gzipped=True)
+        return _gzip_single(item, budget)
+    if _is_tar(head):
+        return _tar_entries(item, budget, gzipped=False)
+    raise ParseError(f"{item.name or 'input'}: not a zip, tar or gzip archive")
+
+
+def _parse(item: Input, budget: _Budget, depth: int, prefix: str) -> Iterator[RawPost]:
+    from archiver.formats import detect
+
+    for path, data in _entries(item, budget):
+        full = f"{prefix}{path}"
+        entry = Input(data=data, name=full, origin=item.origin)
+        try:
+            module = detect(data, full)
+        except ArchiverError as exc:
+            budget.warn(f"entry {full} skipped: {exc.message}")
+            continue
+        if module.NAME == NAME:
+            if depth + 1 > MAX_DEPTH:
+                raise InputTooLarge(f"{budget.name}: archives nested deeper than {MAX_DEPTH} level(s) ({full})")
+            yield from _parse(entry, budget, depth + 1, f"{full}/")
+            continue
+        try:
+            for post in module.parse(entry):
+                post.extra["bundle_entry"] = full
+                yield post
+        except InputTooLarge:
+            raise
+        except ArchiverError as exc:
+            budget.warn(f"entry {full} failed: {exc.message}")
+
+
+def parse(item: Input) -> Iterator[RawPost]:
+    """Parse every entry of an archive with its own format; skipped entries become warnings."""
+    budget = _Budget(name=item.name or "bundle")
+    pending: RawPost | None = None
+    reported = 0
+    for post in _parse(item, budget, 0, ""):
+        # Hold one post back so warnings about later skipped entries still have a home.
+        post.warnings.extend(budget.warnings[reported:])
+        reported = len(budget.warnings)
+        if pending is not None:
+            yield pending
+        pending = post
+    if pending is not None:
+        pending.warnings.extend(budget.warnings[reported:])
+        yield pending
+    elif budget.warnings:
+        raise ParseError(f"{budget.name}: no posts in the bundle; {'; '.join(budget.warnings[:5])}")
+    elif budget.entries:
+        raise ParseError(f"{budget.name}: none of its {budget.entries} entries held a post")
+    else:
+        raise ParseError(f"{budget.name}: the bundle holds no files")
