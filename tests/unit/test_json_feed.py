@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+
 from archiver.errors import ParseError
 from archiver.formats import json_feed
 from archiver.model import Input, Origin

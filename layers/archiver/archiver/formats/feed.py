@@ -6,7 +6,6 @@ the problem is recorded on every post as a warning instead of failing the whole 
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from collections.abc import Iterator
@@ -117,9 +116,7 @@ def _entry_post(entry: Any, feed: Any, kind: str, warnings: list[str]) -> RawPos
         extra["enclosures"] = enclosures
     image = None
     for media in entry.get("media_content") or []:
-        if (media.get("medium") == "image" or (media.get("type") or "").startswith("image/")) and media.get(
-            "url"
-        ):
+        if (media.get("medium") == "image" or (media.get("type") or "").startswith("image/")) and media.get("url"):
             image = media["url"]
             break
     if image is None:
@@ -157,7 +154,7 @@ def parse(item: Input) -> Iterator[RawPost]:
 
     # A stream, never bytes or str: feedparser treats a str as a URL and bytes as a file path.
     with item.open() as stream:
-        d = feedparser.parse(io.BytesIO(stream.read()), sanitize_html=False, resolve_relative_uris=True)
+        d = feedparser.parse(stream, sanitize_html=False, resolve_relative_uris=True)
     warnings: list[str] = []
     if d.get("bozo"):
         exc = d.get("bozo_exception")
