@@ -19,17 +19,6 @@ from archiver.model import Input, Origin
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 FOLDERS = ("feeds", "wxr", "wp-json")
 EXPECTED_MODULES = {"feeds": {"feed", "json_feed"}, "wxr": {"wxr"}, "wp-json": {"wp_json"}}
-# Known registry conflict: frontmatter.sniff runs first and claims any pretty-printed JSON object
-# ("{\n  \"key\"") as JSON front matter, so JSON Feeds and WordPress REST posts never reach their
-# own parsers. The fix belongs in formats/frontmatter.py; until then those files are counted as
-# "misdetected" below and the strict xfail in the detection test turns red once it is fixed.
-KNOWN_THIEF = "frontmatter"
-_MISDETECTED = pytest.mark.xfail(
-    strict=True,
-    reason="frontmatter.sniff (first in the registry) claims pretty-printed JSON Feeds and WordPress "
-    "REST posts as JSON front matter; the fix belongs in formats/frontmatter.py",
-)
-
 pytestmark = pytest.mark.corpus
 
 
@@ -47,9 +36,6 @@ def test_every_corpus_file_gives_posts_or_a_clear_archiver_error(folder: str, ca
     for path in _files(folder):
         item = Input(path.read_bytes(), path.name, Origin("file", str(path)))
         try:
-            if formats.detect(item.data, item.name).NAME == KNOWN_THIEF:
-                counts["misdetected"] += 1
-                continue
             posts = formats.parse(item)
         except ArchiverError as exc:
             counts["failed"] += 1
@@ -74,7 +60,7 @@ def test_every_corpus_file_gives_posts_or_a_clear_archiver_error(folder: str, ca
 
 @pytest.mark.parametrize(
     "folder",
-    [pytest.param("feeds", marks=_MISDETECTED), "wxr", pytest.param("wp-json", marks=_MISDETECTED)],
+    ["feeds", "wxr", "wp-json"],
 )
 def test_corpus_files_are_detected_as_their_own_format(folder: str) -> None:
     wrong = []

@@ -14,15 +14,16 @@ from types import ModuleType
 from archiver.errors import UnsupportedFormat
 from archiver.model import Input, RawPost
 
-# Order matters: the most specific signatures first; front matter before HTML because a
-# Jekyll post with an HTML body starts with a fence, not with markup.
+# Order matters: the most specific signatures first. Whole-document JSON formats come before
+# front matter (a pretty-printed JSON object also opens with `{`); front matter before HTML
+# because a Jekyll post with an HTML body starts with a fence, not with markup.
 FORMAT_MODULES = (
-    "archiver.formats.frontmatter",
     "archiver.formats.bundle",  # zip / gzip / tar magic bytes
-    "archiver.formats.wxr",  # XML declaring the WordPress export namespace (before plain feeds)
-    "archiver.formats.feed",  # XML rooted at rss / feed / rdf:RDF (before HTML pages)
     "archiver.formats.json_feed",  # JSON with a jsonfeed.org version (or RSS-in-JSON)
     "archiver.formats.wp_json",  # JSON with WordPress REST `{"rendered": ...}` fields
+    "archiver.formats.frontmatter",  # a fence (`---`, `+++`, `{`) and a body; after whole-JSON formats
+    "archiver.formats.wxr",  # XML declaring the WordPress export namespace (before plain feeds)
+    "archiver.formats.feed",  # XML rooted at rss / feed / rdf:RDF (before HTML pages)
     "archiver.formats.html_page",
 )
 
