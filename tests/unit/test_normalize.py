@@ -55,11 +55,6 @@ def test_title_is_plain_text_without_entities_or_tags(title, expected):
     assert post(title=title).title == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_plain() unescapes before stripping tags, so an escaped tag name in a title is taken for markup "
-    "and nh3 drops it and everything after it: 'How to use the &lt;script&gt; tag' -> 'How to use the'",
-)
 @pytest.mark.parametrize(
     ("title", "expected"),
     [
@@ -135,11 +130,6 @@ def test_front_matter_markdown_has_liquid_tags_removed():
     assert value.content_html == "<p>See the docs.</p>"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="for front-matter Markdown, template tags are stripped twice (before render_markdown and again in "
-    "clean(template_tags=True)), so a {% raw %} block's '{{ site.url }}' is removed by the second pass",
-)
 def test_front_matter_markdown_raw_block_keeps_its_text():
     value = post(format="frontmatter", body_format="markdown", body="Use {% raw %}`{{ site.url }}`{% endraw %} here.\n")
     assert value.text == "Use {{ site.url }} here."

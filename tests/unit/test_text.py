@@ -20,15 +20,15 @@ def test_whitespace_inside_a_paragraph_is_collapsed():
     assert analyze("<p>  Harbour\n   strike\tends  </p>").text == "Harbour strike ends"
 
 
-def test_br_separates_words_within_one_paragraph():
-    # The newline a <br> adds is folded into a space with the paragraph's other whitespace:
-    # lines stay one paragraph and their words never run together.
-    assert analyze("<p>Line one<br>Line two</p>").text == "Line one Line two"
-    assert analyze("<p>Line one<br>\nLine two</p><p>next</p>").text == "Line one Line two\n\nnext"
+def test_br_is_a_line_break_within_one_paragraph():
+    # Addresses and verse keep their lines; the source's own newlines are only whitespace.
+    assert analyze("<p>Line one<br>Line two</p>").text == "Line one\nLine two"
+    assert analyze("<p>Line one<br>\nLine two</p><p>next</p>").text == "Line one\nLine two\n\nnext"
+    assert analyze("<p>one\ntwo</p>").text == "one two"
 
 
-def test_runs_of_br_do_not_make_empty_paragraphs():
-    assert analyze("<p>A<br><br>B</p>").text == "A B"
+def test_runs_of_br_do_not_make_empty_lines():
+    assert analyze("<p>A<br><br>B</p>").text == "A\nB"
     assert analyze("<p><br>lead</p>").text == "lead"
 
 
@@ -44,20 +44,10 @@ def test_loose_text_between_blocks_is_kept_in_order():
     assert analyze("Loose text<p>para</p>tail text").text == "Loose text\n\npara\n\ntail text"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="analyze() adds the fragment's leading text (root.text) as a block of its own after walking, "
-    "so 'Hello <b>world</b> again' becomes 'Hello\\n\\nworld again': one sentence split into two paragraphs",
-)
 def test_leading_text_and_following_inline_element_stay_one_paragraph():
     assert analyze("Hello <b>world</b> again").text == "Hello world again"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="<td>/<th> are not block tags in analyze(), so adjacent cells are glued: "
-    "'<td>a</td><td>b</td>' gives 'ab' and word_count counts one word for two cells",
-)
 def test_table_cells_do_not_run_together():
     content = analyze("<table><tr><td>Price</td><td>Volume</td></tr></table>")
     assert content.word_count == 2

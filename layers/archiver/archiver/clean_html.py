@@ -42,14 +42,15 @@ SHORTCODE_NAMES = (
     r"youtube|vimeo|soundcloud|instagram|spotify|facebook|googleads|wp_ad_camp_\d+|contact-form(?:-7)?|"
     r"code|sourcecode|include(?::[^\]\s]*)?|adsense|ads?|box|button|quote|pullquote|su_\w+|et_pb_\w+|vc_\w+"
 )
-_SHORTCODE = re.compile(rf"\[(/?)({SHORTCODE_NAMES})\b([^\]]*)\]", re.IGNORECASE)
-_CAPTION = re.compile(r"\[(?:wp_)?caption\b([^\]]*)\](.*?)\[/(?:wp_)?caption\]", re.IGNORECASE | re.DOTALL)
-_CODE = re.compile(r"\[(code|sourcecode)\b[^\]]*\](.*?)\[/\1\]", re.IGNORECASE | re.DOTALL)
-_EMBED = re.compile(r"\[embed\b[^\]]*\](.*?)\[/embed\]", re.IGNORECASE | re.DOTALL)
-_MEDIA = re.compile(r"\[(video|audio)\b([^\]]*)\](?:.*?\[/\1\])?", re.IGNORECASE | re.DOTALL)
+# Shortcode names are case-sensitive in WordPress: "[VIDEO]" in a news headline is prose.
+_SHORTCODE = re.compile(rf"\[(/?)({SHORTCODE_NAMES})\b([^\]]*)\]")
+_CAPTION = re.compile(r"\[(?:wp_)?caption\b([^\]]*)\](.*?)\[/(?:wp_)?caption\]", re.DOTALL)
+_CODE = re.compile(r"\[(code|sourcecode)\b[^\]]*\](.*?)\[/\1\]", re.DOTALL)
+_EMBED = re.compile(r"\[embed\b[^\]]*\](.*?)\[/embed\]", re.DOTALL)
+_MEDIA = re.compile(r"\[(video|audio)\b([^\]]*)\](?:.*?\[/\1\])?", re.DOTALL)
 _MEDIA_SRC = re.compile(r"\b(?:src|mp4|m4v|webm|ogv|mp3|ogg|wav|m4a)=[\"']?([^\"'\s\]]+)", re.IGNORECASE)
 _CAPTION_ATTR = re.compile(r"\bcaption=[\"']([^\"']*)[\"']", re.IGNORECASE)
-_LAST_TAG = re.compile(r"^(.*>)\s*(.*?)$", re.DOTALL)
+_CAPTION_MEDIA = re.compile(r"^\s*((?:<a\b[^>]*>\s*)?<img\b[^>]*>(?:\s*</a>)?)(.*)$", re.DOTALL | re.IGNORECASE)
 
 _LIQUID_RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.DOTALL)
 _LIQUID_TAG = re.compile(r"\{%-?.*?-?%\}", re.DOTALL)
@@ -66,7 +67,8 @@ _EMPTY_BLOCK = re.compile(r"<(p|li|h[1-6]|blockquote|figcaption|strong|em|b|i|a)
 # Navigation text that WordPress auto-blogs copied from the source site's template.
 BOILERPLATE = (
     re.compile(r"Go Back to Top\.\s*Skip To:\s*Start of Article\.?", re.IGNORECASE),
-    re.compile(r"Skip to (?:main )?content\.?", re.IGNORECASE),
+    # Only as the whole text of an element or line: "skip to content that matters" is prose.
+    re.compile(r"(?:(?<=>)|^)\s*Skip to (?:main )?content\.?\s*(?=<|$)", re.IGNORECASE | re.MULTILINE),
 )
 _BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "blockquote", "pre", "table", "figure",
                "hr"}
@@ -182,17 +184,24 @@ def wpautop(text: str) -> str:
     """WordPress stores bodies without `<p>`: blank lines separate paragraphs, newlines are breaks."""
     if "\n" not in text:
         return text
-    chunks = re.split(r"\n\s*\n", text.replace("\r\n", "\n"))
+    preformatted: list[str] = []
+
+    def protect(match: re.Match[str]) -> str:  # blank lines inside <pre> are content, as in WordPress
+        preformatted.append(match.group(0))
+        return f"\x00PRE{len(preformatted) - 1}\x00"
+
+    text = re.sub(r"<pre\b.*?</pre>", protect, text.replace("\r\n", "\n"), flags=re.DOTALL | re.IGNORECASE)
+    chunks = re.split(r"\n\s*\n", text)
     out = []
     for chunk in chunks:
         chunk = chunk.strip()
         if not chunk:
             continue
-        if _BLOCK_OPENERS.match(chunk) or chunk.startswith("<pre"):
+        if _BLOCK_OPENERS.match(chunk) or chunk.startswith("\x00PRE"):
             out.append(chunk)
         else:
             out.append("<p>" + chunk.replace("\n", "<br>\n") + "</p>")
-    return "\n".join(out)
+    return re.sub(r"\x00PRE(\d+)\x00", lambda m: preformatted[int(m.group(1))], "\n".join(out))
 
 
 def _caption_to_figure(match: re.Match[str]) -> str:
@@ -201,8 +210,8 @@ def _caption_to_figure(match: re.Match[str]) -> str:
     if caption:
         text = caption.group(1)
         media = inner
-    else:  # the caption text follows the image inside the shortcode
-        split = _LAST_TAG.match(inner)
+    else:  # the caption text (which may hold markup) follows the image inside the shortcode
+        split = _CAPTION_MEDIA.match(inner)
         media, text = (split.group(1), split.group(2)) if split else (inner, "")
     figcaption = f"<figcaption>{text.strip()}</figcaption>" if text.strip() else ""
     return f"<figure>{media}{figcaption}</figure>"

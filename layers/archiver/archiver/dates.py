@@ -65,9 +65,12 @@ def _parse_text(text: str) -> datetime | None:
     except ValueError:
         pass
     try:
-        return parsedate_to_datetime(text)  # RFC 822 / 2822, as in RSS
+        parsed = parsedate_to_datetime(text)  # RFC 822 / 2822, as in RSS
     except (TypeError, ValueError, IndexError):
         return None
+    if parsed.tzinfo is None and text.rstrip().endswith("-0000"):
+        parsed = parsed.replace(tzinfo=UTC)  # RFC 5322: "-0000" is UTC, source zone unknown
+    return parsed
 
 
 def _safe(factory, *args: int) -> datetime | None:

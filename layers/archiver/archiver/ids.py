@@ -6,9 +6,12 @@ import base64
 import hashlib
 import re
 import unicodedata
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 ID_LENGTH = 20  # base32 characters: 100 bits, short enough for keys and URLs
+# Letters that Unicode does not decompose into an ASCII base letter.
+_TRANSLITERATION = str.maketrans({"ß": "ss", "Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Æ": "AE", "æ": "ae",
+                                  "Œ": "OE", "œ": "oe", "Đ": "D", "đ": "d", "Þ": "Th", "þ": "th", "\u0131": "i"})
 _TRACKING_PARAMS = re.compile(r"^(utm_|fbclid$|gclid$|mc_cid$|mc_eid$)")
 
 
@@ -33,7 +36,8 @@ def normalize_url(url: str) -> str:
         host = f"{host}:{parts.port}"
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                        if not _TRACKING_PARAMS.match(k)])
-    path = parts.path.rstrip("/") or "/"
+    # One spelling per path: /café, /caf%C3%A9 and /caf%c3%a9 are the same resource.
+    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=~").rstrip("/") or "/"
     return urlunsplit((parts.scheme.lower(), host, path, query, ""))
 
 
@@ -69,6 +73,7 @@ def site_of(url: str | None, source: dict | None = None) -> str:
 
 def slugify(text: str | None, max_length: int = 80) -> str:
     """ASCII, lower-case, hyphenated; empty input gives "untitled"."""
-    ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"['\u2019]", "", text or "").translate(_TRANSLITERATION)  # straight and curly apostrophes alike
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:max_length].rstrip("-") or "untitled"

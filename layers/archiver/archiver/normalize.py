@@ -10,6 +10,7 @@ import html as html_lib
 import json
 from datetime import UTC, datetime, tzinfo
 from typing import Any
+from urllib.parse import urljoin
 
 from archiver import clean_html, dates, ids
 from archiver.model import Origin, Post, RawPost
@@ -24,15 +25,17 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
               default_tz: tzinfo = UTC) -> Post:
     """Normalize one raw post found in an input from `origin`."""
     warnings = list(raw.warnings)
-    url = _absolute(raw.url)
-    canonical_url = _absolute(raw.canonical_url) or url
+    url = _absolute(raw.url, raw.site_url)
+    canonical_url = _absolute(raw.canonical_url, raw.site_url) or url
     body = raw.body
+    template_tags = raw.format == "frontmatter"  # Liquid / Hugo tags only mean something in site sources
     if raw.body_format == "markdown":
-        body = render_markdown(clean_html.strip_template_tags(body) if raw.format == "frontmatter" else body)
+        body = render_markdown(clean_html.strip_template_tags(body) if template_tags else body)
+        template_tags = False  # done before rendering: `{% raw %}` text must not be stripped twice
     content_html = clean_html.clean(
         body,
         base_url=url or raw.site_url,
-        template_tags=raw.format == "frontmatter",
+        template_tags=template_tags,
         autop=bool(raw.extra.get("wpautop")) and raw.body_format == "html",
     )
     content = analyze(content_html)
@@ -71,7 +74,7 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
         tags=tags,
         excerpt=_plain(raw.excerpt) or None,
         language=raw.language,
-        image=_absolute(raw.image),
+        image=_absolute(raw.image, url or raw.site_url),
         content_html=content_html,
         text=content.text,
         word_count=content.word_count,
@@ -111,7 +114,7 @@ def _title(raw: RawPost, text: str, warnings: list[str]) -> str:
 def _date(value: Any, field: str, default_tz: tzinfo, warnings: list[str]) -> datetime | None:
     parsed = dates.parse_date(value, default_tz)
     if value not in (None, "") and parsed is None:
-        warnings.append(f"{field} date not understood, raw value kept in front_matter: {value!r}")
+        warnings.append(f"{field} date not understood: {value!r}")
     return parsed
 
 
@@ -119,13 +122,15 @@ def _plain(value: Any) -> str:
     """Metadata text without HTML entities or tags (WordPress titles carry `&#8217;`)."""
     if value is None:
         return ""
-    text = html_lib.unescape(str(value))
-    if "<" in text:
+    text = str(value)
+    if "<" in text:  # tags go before entities are decoded: "&lt;script&gt;" in a title is text
         text = clean_html.nh3.clean(text, tags=set())
-        text = html_lib.unescape(text)
-    return " ".join(text.split())
+    return " ".join(html_lib.unescape(text).split())
 
 
-def _absolute(url: str | None) -> str | None:
-    url = (url or "").strip()
-    return html_lib.unescape(url) if ids.is_absolute_url(html_lib.unescape(url)) else None
+def _absolute(url: str | None, base: str | None = None) -> str | None:
+    """An absolute http(s) URL, resolved against the site's URL when relative; else None."""
+    url = html_lib.unescape((url or "").strip())
+    if url and not ids.is_absolute_url(url) and ids.is_absolute_url(base):
+        url = urljoin(base, url)
+    return url if ids.is_absolute_url(url) else None

@@ -12,6 +12,8 @@ BLOCK_TAGS = {
     "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre", "table", "tr",
     "figure", "figcaption", "hr", "dl", "dt", "dd", "section", "article", "header", "footer", "caption",
 }  # fmt: skip
+CELL_TAGS = {"td", "th"}
+LINE_BREAK = "\x00"  # a <br>, kept apart from the source's own (insignificant) newlines
 WORDS_PER_MINUTE = 230
 _WORD = re.compile(r"\w+(?:[-'\u2019]\w+)*")
 _SOURCE_LABEL = re.compile(r"^(source|original(?: article| source| story)?|via|read more(?: at)?)\s*:?$", re.I)
@@ -49,7 +51,8 @@ def analyze(clean_html: str) -> Content:
     current: list[str] = []
 
     def flush() -> None:
-        paragraph = " ".join("".join(current).split())
+        lines = ("".join(current)).split(LINE_BREAK)
+        paragraph = "\n".join(" ".join(line.split()) for line in lines if line.strip())
         if paragraph:
             blocks.append(paragraph)
         current.clear()
@@ -64,7 +67,9 @@ def analyze(clean_html: str) -> Content:
             if is_block:
                 flush()
             if tag == "br":
-                current.append("\n")
+                current.append(LINE_BREAK)
+            elif tag in CELL_TAGS:
+                current.append(" ")  # cells of a row are words apart, not glued
             if element.text and tag:
                 current.append(element.text)
             for child in element:
@@ -74,10 +79,9 @@ def analyze(clean_html: str) -> Content:
         if element.tail:
             current.append(element.tail)
 
+    current.append(root.text or "")
     for child in root:
         walk(child)
-    if root.text:
-        blocks.insert(0, " ".join(root.text.split()))
     flush()
     links = [
         {"url": a.get("href"), "text": " ".join(a.text_content().split())}
