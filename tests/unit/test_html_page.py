@@ -186,3 +186,11 @@ def test_page_without_content_yields_a_post_with_a_warning() -> None:
 def test_html_to_text_separates_blocks_and_keeps_inline_text_together() -> None:
     html = "<h2>Head</h2><p>One <b>bold</b> word<br>next line</p><ul><li>a</li><li>b</li></ul><script>x=1</script>"
     assert html_to_text(html) == "Head\n\nOne bold word\nnext line\n\na\n\nb"
+
+
+def test_sniff_looks_past_stylesheet_instructions_and_stray_doctypes_to_a_feed_root() -> None:
+    styled = b"<?xml version='1.0'?><?xml-stylesheet href='atom.css' type='text/css'?><feed xmlns='x'>"
+    doctype = b'<?xml version="1.0"?><!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN" "x">\n<!-- c -->\n<rss>'
+    bogus = b'<?phpxml version="1.0" encoding="UTF-8"?> \n\n<rss version="2.0">'
+    for head in (styled, doctype, bogus):
+        assert not html_page.sniff(head, "feed.html")

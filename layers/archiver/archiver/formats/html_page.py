@@ -19,9 +19,10 @@ MIN_CONTENT_WORDS = 20  # fewer words than this in the body is reported as a war
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 _LEADING = re.compile(rb"\A(?:\s+|<!--.*?-->)*", re.DOTALL)
-_XML_DECL = re.compile(rb"\A<\?xml[^>]*\?>", re.IGNORECASE)
+_PROLOG = re.compile(rb"\A(?:<\?.*?\?>|<!doctype[^>]*>|<!--.*?-->)\s*", re.IGNORECASE | re.DOTALL)
+_DOCTYPE_HTML = re.compile(rb"<!doctype\s+html", re.IGNORECASE)
 _FEED_ROOT = re.compile(rb"\A<(?:rss|feed|rdf:RDF|opml)\b", re.IGNORECASE)
-_HTML_START = re.compile(rb"\A<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE)
+_HTML_START = re.compile(rb"\A<(?:html|head|body)\b", re.IGNORECASE)
 _HTML_NEAR_START = re.compile(rb"<(?:html|head|body|meta|title)\b", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)
 _ASCII_COMPATIBLE = frozenset(("latin-1", "iso8859-1", "ascii", "cp1252"))
@@ -45,15 +46,16 @@ def sniff(head: bytes, name: str = "") -> bool:
     text = _strip_head(head)
     if not text or text.startswith((b"---", b"+++", b"{", b"[")):
         return False
-    declaration = _XML_DECL.match(text)
-    if declaration:
-        text = text[declaration.end() :]
-        text = text[_LEADING.match(text).end() :]
-        if _FEED_ROOT.match(text):
-            return False
+    doctype_html = False
+    while True:  # skip the prolog: XML declaration, processing instructions, doctype, comments
+        prolog = _PROLOG.match(text)
+        if not prolog:
+            break
+        doctype_html = doctype_html or bool(_DOCTYPE_HTML.match(prolog.group(0)))
+        text = text[prolog.end() :]
     if _FEED_ROOT.match(text):
         return False
-    if _HTML_START.match(text):
+    if doctype_html or _HTML_START.match(text):
         return True
     if not text.startswith(b"<"):
         return False
@@ -108,7 +110,7 @@ def parse(item: Input) -> Iterator[RawPost]:
     from archiver.extract.content import extract_content
     from archiver.extract.metadata import extract_metadata
 
-    text, encoding, warnings = decode(item.data)
+    text, encoding, warnings = decode(item.read_bytes())
     # lxml refuses str input that carries an XML encoding declaration
     markup = re.sub(r"\A\s*<\?xml[^>]*\?>", "", text)
     if not markup.strip():
