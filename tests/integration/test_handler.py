@@ -199,3 +199,19 @@ def test_seed_post_is_archived_with_json_html_and_metadata(function: LocalFuncti
     assert s3.get_object(Bucket=bucket, Key=outcome["raw_key"])["Body"].read() == seed.read_bytes()
     site_posts = function.store.list_site_posts("whenitson.com")
     assert [p["id"] for p in site_posts] == [post["id"]]
+
+
+def test_republished_copy_without_canonical_joins_the_original_story(function: LocalFunction) -> None:
+    original = (SAMPLES / GOOD).read_bytes()
+    front, body = original.split(b"\n---\n", 1)
+    copy = front.split(b"original_link:")[0].replace(b"news.example.org", b"other.example.net") + b"\n---\n" + body
+    deliver(function, (GOOD, original))
+    deliver(function, ("copy.txt", copy))
+
+    inbox = function.resources.inbox_bucket
+    [first] = function.store.get_outcome(inbox, GOOD)["post_ids"]
+    [second] = function.store.get_outcome(inbox, "copy.txt")["post_ids"]
+    assert first != second  # each copy is archived as its own post
+    story = function.store.get_post(first)["story_id"]
+    assert function.store.get_post(second)["story_id"] == story
+    assert {p["id"] for p in function.store.list_story_copies(story)} == {first, second}

@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import UTC, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from archiver.errors import ArchiverError
+
+if TYPE_CHECKING:
+    from archiver.model import Post
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -24,6 +29,13 @@ def _parser() -> argparse.ArgumentParser:
     normalize.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     normalize.add_argument("--timezone", default="UTC", help="zone for dates written without one (default UTC)")
     normalize.set_defaults(run=_normalize)
+
+    copies = commands.add_parser(
+        "copies", help="which posts are copies of one story: of local files, or of an archived post (--post)")
+    copies.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    copies.add_argument("--post", metavar="ID", help="an archived post's id: list its copies in the table")
+    copies.add_argument("--table", help="the archive table (default: $TABLE_NAME)")
+    copies.set_defaults(run=_copies)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of archived posts")
     schema.set_defaults(run=_schema)
@@ -45,22 +57,67 @@ def _parser() -> argparse.ArgumentParser:
 
 def _normalize(args: argparse.Namespace) -> int:
     from archiver.dates import zone
+
+    failures = 0
+    for posts in _normalized_files(args.paths, zone(args.timezone)):
+        if posts is None:
+            failures += 1
+            continue
+        for post in posts:
+            sys.stdout.write(json.dumps(post.to_dict(), ensure_ascii=False) + "\n")
+    return 1 if failures else 0
+
+
+def _normalized_files(paths: list[Path], default_tz: tzinfo = UTC) -> Iterator[list[Post] | None]:
+    """Each file's posts; None (after a one-line error on stderr) for a file that cannot be read."""
     from archiver.model import Input, Origin
     from archiver.pipeline import normalize_input
 
-    failures = 0
-    for path in args.paths:
+    for path in paths:
         try:
-            data = path.read_bytes()
-            item = Input(data=data, name=path.name, origin=Origin(kind="file", uri=str(path.resolve())))
-            for post in normalize_input(item, default_tz=zone(args.timezone)):
-                sys.stdout.write(json.dumps(post.to_dict(), ensure_ascii=False) + "\n")
+            item = Input(data=path.read_bytes(), name=path.name, origin=Origin(kind="file", uri=str(path.resolve())))
+            yield normalize_input(item, default_tz=default_tz)
         except (OSError, ArchiverError) as exc:
-            failures += 1
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             code = getattr(exc, "code", "unreadable")
             print(f"archiver: {path}: {code}: {' '.join(reason.split())}", file=sys.stderr)
+            yield None
+
+
+def _copies(args: argparse.Namespace) -> int:
+    if args.post:
+        return _archived_copies(args.post, args.table)
+    from archiver.stories import group_copies
+
+    posts, failures = [], 0
+    for found in _normalized_files(args.paths):
+        posts += found or []
+        failures += found is None
+    for group in group_copies(posts):
+        print(json.dumps({"story_id": group[0].story_id, "posts": [
+            {"id": p.id, "url": p.url, "title": p.title, "uri": p.source["uri"]} for p in group]},
+            ensure_ascii=False))
     return 1 if failures else 0
+
+
+def _archived_copies(post_id: str, table: str | None) -> int:
+    import boto3
+
+    from archiver.config import settings
+    from archiver.store import ArchiveStore
+
+    config = settings()
+    # Reading the table needs no bucket; the store wants one named, so name the configured one.
+    store = ArchiveStore(None, boto3.client("dynamodb"), archive_bucket=config.archive_bucket or "unused",
+                         table_name=table or config.table_name)
+    post = store.get_post(post_id)
+    if post is None:
+        print(f"archiver: no archived post {post_id}", file=sys.stderr)
+        return 1
+    for copy in store.list_story_copies(post["story_id"]):
+        print(json.dumps({k: copy.get(k) for k in ("id", "url", "title", "site", "published_at", "json_key")},
+                         ensure_ascii=False))
+    return 0
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -100,6 +100,7 @@ class Post:
     normalizer_version: str
     archived_at: str
     front_matter: dict[str, Any]
+    fingerprint: str | None = None  # SimHash of the text: near-identical copies differ in at most 3 bits
     extra: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     version: int = 1

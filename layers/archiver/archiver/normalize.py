@@ -12,11 +12,13 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urljoin
 
-from archiver import clean_html, dates, ids
+from archiver import clean_html, dates, ids, stories
 from archiver.model import Origin, Post, RawPost
 from archiver.text import analyze
 
 NORMALIZER_VERSION = "1.0.0"
+MIN_LANGUAGE_TEXT = 40  # characters: shorter texts give unreliable guesses
+LANGUAGE_SAMPLE = 5000  # characters: enough for a confident guess, bounded time for long posts
 # Hints from format modules to the normalizer, not part of the archived document.
 PROCESSING_HINTS = {"wpautop"}
 
@@ -73,7 +75,7 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
         categories=categories,
         tags=tags,
         excerpt=_plain(raw.excerpt) or None,
-        language=raw.language,
+        language=raw.language or detect_language(content.text),
         image=_absolute(raw.image, url or raw.site_url),
         content_html=content_html,
         text=content.text,
@@ -83,12 +85,23 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
         images=content.images,
         source_link=content.source_link,
         content_sha256=content_sha256,
+        fingerprint=stories.fingerprint(content.text),
         normalizer_version=NORMALIZER_VERSION,
         archived_at=archived_at or datetime.now(UTC).isoformat(timespec="seconds"),
         front_matter=raw.front_matter,
         extra={k: v for k, v in raw.extra.items() if k not in PROCESSING_HINTS},
         warnings=warnings,
     )
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code of the text's language, when the source did not declare one."""
+    if len(text) < MIN_LANGUAGE_TEXT:
+        return None
+    import py3langid  # ~0.1 s import and a model load: paid only by posts that declare no language
+
+    language, _ = py3langid.classify(text[:LANGUAGE_SAMPLE])
+    return language
 
 
 def render_markdown(text: str) -> str:

@@ -16,7 +16,7 @@ from archiver.normalize import normalize
 from archiver.render import render_post_html
 
 if TYPE_CHECKING:
-    from archiver.store import ArchiveStore
+    from archiver.store import ArchiveStore, SaveResult
 
 
 def normalize_input(item: Input, *, default_tz: tzinfo = UTC, max_bytes: int | None = None,
@@ -46,7 +46,7 @@ def archive_input(item: Input, store: ArchiveStore, *, default_tz: tzinfo = UTC,
         posts = normalize_input(item, default_tz=default_tz, max_bytes=max_bytes)
         stage = "store"
         for post in posts:
-            result = store.save_post(post, raw_key, render_post_html(post))
+            result = store_post(post, raw_key, store)
             saved.append(post.id)
             duplicates += result.status == "duplicate"
         status = "duplicate" if duplicates == len(saved) else "archived"
@@ -55,6 +55,15 @@ def archive_input(item: Input, store: ArchiveStore, *, default_tz: tzinfo = UTC,
         outcome = failed_outcome(item.origin, exc, stage=stage, raw_key=raw_key, post_ids=saved)
     store.record_outcome(outcome)
     return outcome
+
+
+def store_post(post: Post, raw_key: str, store: ArchiveStore) -> SaveResult:
+    """Link the post to the story it is a copy of, then save it with its page."""
+    if post.canonical_url in (None, post.url):  # a post naming another original keeps that story
+        post.story_id = store.find_story(post) or post.story_id
+    result = store.save_post(post, raw_key, render_post_html(post))
+    store.index_story(post)  # idempotent; also after a duplicate, in case an earlier run stopped here
+    return result
 
 
 def failed_outcome(origin: Origin, exc: Exception, *, stage: str = "read", raw_key: str | None = None,

@@ -10,6 +10,8 @@ Table items:
   pk=POST#<id>            sk=LATEST     the current version's metadata (+ GSI keys BySite/ByStory)
   pk=POST#<id>            sk=V#000001   one item per archived version
   pk=INPUT#<bucket>/<key> sk=<version id | etag | ->   the latest outcome of one input
+  pk=INPUT#<bucket>/<key> sk=<same>#chunk-000003      the outcome of one chunk of a fanned-out input
+  pk=SIMHASH#<band>       sk=POST#<id>  near-duplicate index: fingerprint bands -> story_id
 
 No read before write on the hot path: conditional writes decide duplicates and versions.
 """
@@ -31,6 +33,7 @@ from urllib.parse import quote, unquote, urlsplit
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from archiver import stories
 from archiver.errors import StoreError
 from archiver.ids import slugify
 
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
     from archiver.model import Input, Outcome, Post
 
 LATEST = "LATEST"
+_BAND_PREFIX = "SIMHASH#"  # near-duplicate index: pk=SIMHASH#<band>:<value>, sk=POST#<id>
 MAX_CLAIM_ATTEMPTS = 5
 SLUG_MAX = 80
 _METADATA_VALUE_MAX = 900  # S3 user metadata is limited to 2 KB in total
@@ -403,6 +407,32 @@ class ArchiveStore:
             KeyConditionExpression="story_pk = :pk",
             ExpressionAttributeValues=_serialize({":pk": f"STORY#{story_id}"}),
         )
+
+    def find_story(self, post: Post) -> str | None:
+        """The story_id of an archived post whose text is near-identical to this one's, if any.
+
+        A few exact-key queries on the fingerprint bands (see archiver.stories), never a scan.
+        """
+        if not post.fingerprint:
+            return None
+        for band in stories.bands(post.fingerprint):
+            for item in self._query(
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues=_serialize({":pk": f"{_BAND_PREFIX}{band}"}),
+            ):
+                if item["post_id"] != post.id and stories.are_copies(post.fingerprint, item["fingerprint"]):
+                    return item["story_id"]
+        return None
+
+    def index_story(self, post: Post) -> None:
+        """Make this post findable by later near-identical copies (one small item per band)."""
+        if not post.fingerprint:
+            return
+        for band in stories.bands(post.fingerprint):
+            item = {"pk": f"{_BAND_PREFIX}{band}", "sk": _post_pk(post.id), "post_id": post.id,
+                    "fingerprint": post.fingerprint, "story_id": post.story_id}
+            with _wrapped(f"index story band {band}"):
+                self._ddb.put_item(TableName=self.table_name, Item=_serialize(item))
 
     def _get_item(self, pk: str, sk: str, *, consistent: bool = False) -> dict[str, Any] | None:
         with _wrapped(f"get item {pk} {sk}"):
