@@ -36,7 +36,7 @@ if [ -z "$$py312_dir" ]; then \
 fi
 endef
 
-.PHONY: help setup setup-sam test lint validate build check-build demo invoke deploy clean
+.PHONY: help setup setup-sam test lint validate build check-build demo invoke deploy clean eval
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -92,6 +92,9 @@ demo: setup ## Archive the sample posts into a local (embedded) AWS and export t
 
 invoke: setup ## Hand one event to the handler locally: make invoke EVENT=events/s3-put.json
 	$(VENV)/bin/archiver local invoke $(EVENT)
+
+eval: setup ## Article text extraction vs trafilatura and readability-lxml (needs ../shared/corpus); updates docs/benchmarks.md
+	$(VENV)/bin/python scripts/eval_extraction.py --snippets --out docs/benchmarks.md
 
 deploy: build ## sam deploy --guided (uses your AWS credentials)
 	SAM_CLI_TELEMETRY=0 $(VENV_SAM)/bin/sam deploy --guided
