@@ -127,6 +127,16 @@ def test_script_style_and_iframe_are_removed_with_their_content():
     assert out == "<p>A</p><p>B</p>"
 
 
+@pytest.mark.parametrize("tag", ["iframe", "button", "script", "IFRAME"])
+def test_self_closed_dropped_element_does_not_swallow_the_text_after_it(tag):
+    # Found in the corpus (wp-whenitson-*): XHTML-serialized scrapes write `<iframe .../>`, which
+    # HTML parses as an open iframe whose content, the rest of the article, is dropped with it.
+    out = clean(f'<p><{tag} src="https://www.youtube.com/embed/x?a=1&amp;b=2" allowfullscreen=""/></p>'
+                "<p>The article goes on.</p><p>And ends.</p>")
+    assert paragraphs(out) == ["The article goes on.", "And ends."]
+    assert tag.lower() not in out.lower()
+
+
 def test_event_handler_attributes_are_removed():
     out = clean('<p onclick="steal()">Click <img src="https://e.com/a.png" onerror="steal()"></p>')
     assert "onclick" not in out
@@ -245,6 +255,14 @@ def test_elements_emptied_by_sanitizing_are_removed_with_their_empty_parents():
 
 def test_empty_inline_elements_are_removed():
     assert clean('<p><strong></strong>text<a href="https://e.com/x"></a></p>') == "<p>text</p>"
+
+
+def test_inline_element_holding_only_a_space_keeps_the_words_apart():
+    # Found in the corpus (rsparser__KatieFloyd.rss): "dueapp.com<strong> </strong>- Perhaps" lost its space.
+    out = clean('<p><a href="https://e.com/">e.com</a><strong> </strong>- Perhaps<em>&nbsp;</em>so</p>')
+    assert visible_text(out) == "e.com - Perhaps so"
+    assert "<strong>" not in out
+    assert "<em>" not in out
 
 
 def test_paragraph_with_only_an_image_is_kept():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.errors import FrontMatterError
+from archiver.errors import FrontMatterError, ParseError
 from archiver.formats import detect, frontmatter
 from archiver.model import Input, Origin, Post
 from archiver.normalize import normalize
@@ -106,6 +106,33 @@ def test_toml_front_matter() -> None:
 def test_json_front_matter() -> None:
     post = normalized('{\n"title": "JSON post",\n"date": "2021-03-04T05:06:07Z",\n"tags": ["a", "b"]\n}\n\nBody.\n')
     assert (post.title, post.published_at, post.tags) == ("JSON post", "2021-03-04T05:06:07+00:00", ["a", "b"])
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # Found in the corpus (hugo-toml-rustblog-_index.md): the Rust blog's Zola section page.
+        ('+++\ntitle = "Rust Blog"\nsort_by = "permalink"\ngenerate_feeds = true\n[extra]\nx = 1\n+++\n', "blog.md"),
+        ("---\ntitle: Posts\n---\nAll the posts of the blog.\n", "_index.md"),
+    ],
+)
+def test_section_pages_are_not_posts(text: str, name: str) -> None:
+    item = Input(data=text.encode(), name=name, origin=Origin(kind="file", uri=name))
+    with pytest.raises(ParseError, match="section page") as caught:
+        list(frontmatter.parse(item))
+    assert caught.value.code == "not_a_post"
+
+
+def test_section_keys_with_a_body_are_still_a_post() -> None:
+    post = normalized("---\ntitle: Sorted\nsort_by: date\n---\nA real post that happens to use the key.\n")
+    assert post.title == "Sorted"
+
+
+def test_date_in_file_name_without_leading_zeros() -> None:
+    # Found in the corpus (test-2017-2-5-i-dont-like-zeroes.md): Jekyll reads `2017-2-5` as 2017-02-05.
+    post = normalized("---\nfoo: bar\n---\nI have an abbreviated date.\n", "2017-2-5-i-dont-like-zeroes.md")
+    assert post.published_at == "2017-02-05T00:00:00+00:00"
+    assert post.title == "I dont like zeroes"
 
 
 def test_yaml_closed_with_document_end_marker() -> None:

@@ -63,7 +63,13 @@ _BR_AT_BLOCK_EDGE = re.compile(
     r"blockquote|figure|figcaption|h[1-6]|ul|ol|table|pre|hr)\b)"
 )
 _EDGE_BR = re.compile(r"^\s*(?:<br>\s*)+|(?:\s*<br>)+\s*$")
-_EMPTY_BLOCK = re.compile(r"<(p|li|h[1-6]|blockquote|figcaption|strong|em|b|i|a)\b[^>]*>(?:\s|&nbsp;|\u00a0)*</\1>")
+_EMPTY_BLOCK = re.compile(r"<(p|li|h[1-6]|blockquote|figcaption|strong|em|b|i|a)\b[^>]*>((?:\s|&nbsp;|\u00a0)*)</\1>")
+_INLINE = {"strong", "em", "b", "i", "a"}
+# `<iframe .../>` is not self-closing in HTML: the element would swallow the rest of the body and
+# be dropped with it. XHTML-serialized scrapes write these; close them where they stand.
+_SELF_CLOSED_DROPPED = re.compile(
+    r"<(script|style|iframe|noscript|object|template|title|textarea|select|button)\b([^<>]*?)\s*/>", re.IGNORECASE
+)
 # Navigation text that WordPress auto-blogs copied from the source site's template.
 BOILERPLATE = (
     re.compile(r"Go Back to Top\.\s*Skip To:\s*Start of Article\.?", re.IGNORECASE),
@@ -80,7 +86,7 @@ _BLOCK_OPENERS = re.compile(
 def clean(body: str, *, base_url: str | None = None, template_tags: bool = False,
           autop: bool = False) -> str:
     """The body as clean, sanitized HTML; visible text is never dropped except boilerplate."""
-    html = strip_shortcodes(body)
+    html = _SELF_CLOSED_DROPPED.sub(r"<\1\2></\1>", strip_shortcodes(body))
     if template_tags:
         html = strip_template_tags(html)
     if autop:
@@ -110,11 +116,16 @@ def tidy(html: str) -> str:
     previous = None
     while previous != html:  # emptying one element can empty its parent
         previous = html
-        html = _EMPTY_BLOCK.sub("", html)
+        html = _EMPTY_BLOCK.sub(_drop_empty, html)
         html = _BR_AT_BLOCK_EDGE.sub(lambda m: m.group(1) or m.group(2), html)
     html = _EDGE_BR.sub("", html)
     html = re.sub(r"\n{3,}", "\n\n", html)
     return html.strip()
+
+
+def _drop_empty(match: re.Match[str]) -> str:
+    # An inline element holding only a space still separates the words around it: keep the space.
+    return " " if match.group(1) in _INLINE and match.group(2) else ""
 
 
 def wrap_loose_inline(html: str) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler
 
-from archiver.errors import FrontMatterError
+from archiver.errors import FrontMatterError, ParseError
 from archiver.model import Input, RawPost
 
 NAME = "frontmatter"
@@ -31,6 +31,9 @@ _PATH_DATE = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})(?:/|$)")
 _HTML_BLOCK = re.compile(r"<(p|div|br|table|blockquote|h[1-6]|ul|ol|figure|section|article)\b", re.I)
 _MARKDOWN_BLOCK = re.compile(r"^(#{1,6} |```|\s*[-*+] \S|\s*\d+\. \S|\[[^\]]+\]: )", re.M)
 _WORDPRESS_KEYS = {"post_title", "post_date", "post_excerpt", "ID"}
+# Keys only a Zola/Hugo section (list) page has; with an empty body they mark a section, not a post.
+_SECTION_KEYS = {"sort_by", "paginate_by", "paginate_path", "page_template", "generate_feeds", "generate_feed",
+                 "transparent", "insert_anchor_links"}
 
 
 class _VerbatimLoader(yaml.SafeLoader):
@@ -82,6 +85,9 @@ def sniff(head: bytes, name: str) -> bool:
 def parse(item: Input) -> Iterator[RawPost]:
     text = item.data.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
     meta, body, warnings = split(text)
+    if PurePosixPath(item.name).stem == "_index" or (_SECTION_KEYS & meta.keys() and not body.strip()):
+        raise ParseError(f"{item.name or 'input'} is a section page (Hugo/Zola `_index`), not a post",
+                         code="not_a_post")
     yield to_raw_post(meta, body, item.name, warnings)
 
 
@@ -222,8 +228,12 @@ def _status(meta: dict[str, Any]) -> str:
 
 def _date_from_file_name(stem: str) -> tuple[str | None, str | None]:
     # Jekyll's `_posts/YYYY-MM-DD-slug.md` (our corpus prefixes names, so search, don't match).
-    match = re.search(r"(\d{4}-\d{2}-\d{2})-(.+)$", stem)
-    return (match.group(1), match.group(2)) if match else (None, None)
+    # Jekyll also reads months and days without their zero (`2017-2-5-slug.md`).
+    match = re.search(r"(\d{4})-(\d{1,2})-(\d{1,2})-(.+)$", stem)
+    if not match or not (1 <= int(match.group(2)) <= 12 and 1 <= int(match.group(3)) <= 31):
+        return None, None
+    year, month, day, slug = match.groups()
+    return f"{year}-{int(month):02d}-{int(day):02d}", slug
 
 
 def _body_format(body: str, name: str) -> str:
