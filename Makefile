@@ -36,7 +36,7 @@ if [ -z "$$py312_dir" ]; then \
 fi
 endef
 
-.PHONY: help setup setup-sam test lint validate build check-build demo invoke deploy clean eval
+.PHONY: help setup setup-sam test lint validate build check-build demo invoke deploy clean eval corpus
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -95,6 +95,9 @@ invoke: setup ## Hand one event to the handler locally: make invoke EVENT=events
 
 eval: setup ## Article text extraction vs trafilatura and readability-lxml (needs ../shared/corpus); updates docs/benchmarks.md
 	$(VENV)/bin/python scripts/eval_extraction.py --snippets --out docs/benchmarks.md
+
+corpus: setup ## Corpus invariants over ../shared/corpus; updates docs/corpus.md
+	$(VENV)/bin/python scripts/corpus_report.py
 
 deploy: build ## sam deploy --guided (uses your AWS credentials)
 	SAM_CLI_TELEMETRY=0 $(VENV_SAM)/bin/sam deploy --guided
