@@ -98,6 +98,7 @@ eval: setup ## Article text extraction vs trafilatura and readability-lxml (need
 
 corpus: setup ## Corpus invariants over ../shared/corpus; updates docs/corpus.md
 	$(VENV)/bin/python scripts/corpus_report.py
+	$(VENV)/bin/python -m pytest -q tests/corpus/test_corpus_invariants.py
 
 deploy: build ## sam deploy --guided (uses your AWS credentials)
 	SAM_CLI_TELEMETRY=0 $(VENV_SAM)/bin/sam deploy --guided
