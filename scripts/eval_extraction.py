@@ -87,7 +87,7 @@ def render_text(fragment: str, base_url: str | None = None) -> str:
         from archiver.clean_html import clean
         from archiver.text import analyze
     except ImportError:  # before the normalizer existed
-        from archiver.extract.text import html_to_text
+        from archiver.text import html_to_text
 
         return html_to_text(fragment)
     return analyze(clean(fragment, base_url=base_url)).text
@@ -110,10 +110,10 @@ def extract_ours(data: bytes, name: str) -> str:
 
 
 def extract_ours_body(data: bytes, name: str) -> str:
-    """`archiver.formats.html_page`'s body alone, rendered by `archiver.extract.text.html_to_text`."""
-    from archiver.extract.text import html_to_text
+    """`archiver.formats.html_page`'s body alone, rendered by `archiver.text.html_to_text`."""
     from archiver.formats import html_page
     from archiver.model import Input, Origin
+    from archiver.text import html_to_text
 
     posts = list(html_page.parse(Input(data=data, name=name, origin=Origin(kind="file", uri=name))))
     return html_to_text(posts[0].body) if posts else ""
@@ -324,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
             "otherwise default settings, as the benchmark runs it; `readability-lxml` is "
             "`Document(html).summary(html_partial=True)` rendered to text by the same cleaning and text code. "
             "`post-archiver-body` scores the extractor's HTML body rendered by "
-            "`archiver.extract.text.html_to_text`, without the normalizer.",
+            "`archiver.text.html_to_text`, without the normalizer.",
             "",
             table(rows),
             "",

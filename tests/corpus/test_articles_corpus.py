@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from archiver.extract.text import html_to_text
 from archiver.formats import detect, html_page
 from archiver.model import Input, Origin
+from archiver.text import html_to_text
 
 ARTICLES = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "articles"
 SAMPLE = 20

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from archiver.extract.text import html_to_text
 from archiver.formats import detect, html_page
 from archiver.model import Input, Origin, RawPost
+from archiver.text import html_to_text
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "html"
 

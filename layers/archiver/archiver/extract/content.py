@@ -58,7 +58,7 @@ def _trafilatura_html(html: str, url: str | None, **options: bool) -> str:
     if not plain:
         return ""
     rich = trafilatura.extract(html, include_links=True, include_formatting=True, **common) or ""
-    from archiver.extract.text import html_to_text
+    from archiver.text import html_to_text
 
     if rich and _words(html_to_text(rich)) == _words(html_to_text(plain)):
         return _inner_body(rich)
@@ -84,7 +84,7 @@ def extract_content(html: str, url: str | None = None, json_ld_body: str | None 
     """Choose the page's main content from trafilatura, readability-lxml and JSON-LD `articleBody`."""
     from html import escape
 
-    from archiver.extract.text import html_to_text
+    from archiver.text import html_to_text
 
     candidates: dict[str, str] = {"trafilatura": _trafilatura_html(html, url, favor_precision=True)}
     candidates["readability"] = _readability_html(html)
