@@ -396,3 +396,10 @@ def test_sanitize_alone_keeps_only_allowed_tags():
 def test_clean_of_empty_body_is_empty():
     assert clean("") == ""
     assert clean("   \n ") == ""
+
+
+def test_shortcode_like_text_inside_code_is_kept():
+    html = "<p>[ad_1]Tap it:</p><pre>[button setTitle:@\"OK\"]</pre><p>or <code>[gallery]</code>.</p>"
+    out = clean(html)
+    assert "[button setTitle:" in out and "<code>[gallery]</code>" in out
+    assert "[ad_1]" not in out

@@ -49,6 +49,7 @@ _CODE = re.compile(r"\[(code|sourcecode)\b[^\]]*\](.*?)\[/\1\]", re.DOTALL)
 _EMBED = re.compile(r"\[embed\b[^\]]*\](.*?)\[/embed\]", re.DOTALL)
 _MEDIA = re.compile(r"\[(video|audio)\b([^\]]*)\](?:.*?\[/\1\])?", re.DOTALL)
 _MEDIA_SRC = re.compile(r"\b(?:src|mp4|m4v|webm|ogv|mp3|ogg|wav|m4a)=[\"']?([^\"'\s\]]+)", re.IGNORECASE)
+_CODE_SPAN = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.DOTALL | re.IGNORECASE)
 _CAPTION_ATTR = re.compile(r"\bcaption=[\"']([^\"']*)[\"']", re.IGNORECASE)
 _CAPTION_MEDIA = re.compile(r"^\s*((?:<a\b[^>]*>\s*)?<img\b[^>]*>(?:\s*</a>)?)(.*)$", re.DOTALL | re.IGNORECASE)
 
@@ -169,11 +170,15 @@ def wrap_loose_inline(html: str) -> str:
 
 def strip_shortcodes(html: str) -> str:
     """Remove WordPress shortcodes; convert the ones that carry content (caption, code, embed, media)."""
-    html = _CAPTION.sub(_caption_to_figure, html)
     html = _CODE.sub(lambda m: f"<pre><code>{html_lib.escape(html_lib.unescape(m.group(2)))}</code></pre>", html)
-    html = _EMBED.sub(lambda m: _link(m.group(1).strip()), html)
-    html = _MEDIA.sub(_media_to_link, html)
-    return _SHORTCODE.sub("", html)
+    # Code shows brackets as they are (`[button setTitle:...]` is Objective-C, not a shortcode).
+    parts = _CODE_SPAN.split(html)
+    for i in range(0, len(parts), 2):
+        text = _CAPTION.sub(_caption_to_figure, parts[i])
+        text = _EMBED.sub(lambda m: _link(m.group(1).strip()), text)
+        text = _MEDIA.sub(_media_to_link, text)
+        parts[i] = _SHORTCODE.sub("", text)
+    return "".join(parts)
 
 
 def strip_template_tags(text: str) -> str:
