@@ -36,7 +36,7 @@ if [ -z "$$py312_dir" ]; then \
 fi
 endef
 
-.PHONY: help setup setup-sam test lint validate build check-build demo invoke deploy clean eval corpus
+.PHONY: help setup setup-sam test lint validate build check-build demo invoke bench deploy clean eval corpus
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -99,6 +99,9 @@ eval: setup ## Article text extraction vs trafilatura and readability-lxml (need
 corpus: setup ## Corpus invariants over ../shared/corpus; updates docs/corpus.md
 	$(VENV)/bin/python scripts/corpus_report.py
 	$(VENV)/bin/python -m pytest -q tests/corpus/test_corpus_invariants.py
+
+bench: setup ## WXR export benchmark: 100 MB, peak memory and time per invocation; updates docs/benchmarks.md
+	$(VENV)/bin/python scripts/bench_wxr.py --size-mb 100 --out docs/benchmarks.md
 
 deploy: build ## sam deploy --guided (uses your AWS credentials)
 	SAM_CLI_TELEMETRY=0 $(VENV_SAM)/bin/sam deploy --guided

@@ -11,6 +11,8 @@ post a draft; posts carry categories, tags, post meta and two comments.
 from __future__ import annotations
 
 import argparse
+import random
+import re
 import sys
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -41,9 +43,19 @@ PARAGRAPH = (
 )
 
 
-def _post(n: int, paragraphs: int) -> str:
+def _distinct_paragraph(n: int, p: int) -> str:
+    """The paragraph with its words in an order of its own, so that posts are not near-copies."""
+    words = re.findall(r"<a [^>]*>[^<]*</a>|\S+", PARAGRAPH)  # the link stays one piece of markup
+    random.Random(n * 1000 + p).shuffle(words)
+    return " ".join(words) + "\n\n"
+
+
+def _post(n: int, paragraphs: int, distinct: bool = False) -> str:
     status = "draft" if n % 7 == 0 else "publish"
-    body = PARAGRAPH * paragraphs + f"[caption]Figure {n}[/caption]\n"
+    if distinct:
+        body = "".join(_distinct_paragraph(n, p) for p in range(paragraphs)) + f"[caption]Figure {n}[/caption]\n"
+    else:
+        body = PARAGRAPH * paragraphs + f"[caption]Figure {n}[/caption]\n"
     comments = "".join(
         f"""
 \t\t<wp:comment>
@@ -107,8 +119,12 @@ def _menu_item(n: int) -> str:
 \t</item>"""
 
 
-def write_wxr(out: Path, size_bytes: int, paragraphs: int = 12) -> dict[str, int]:
-    """Write items until the file reaches `size_bytes`; return how many of each kind were written."""
+def write_wxr(out: Path, size_bytes: int, paragraphs: int = 12, distinct: bool = False) -> dict[str, int]:
+    """Write items until the file reaches `size_bytes`; return how many of each kind were written.
+
+    With `distinct`, every paragraph has its words shuffled (deterministically), so that posts are
+    distinct texts as in a real blog rather than near-copies of one another.
+    """
     counts = {"post": 0, "attachment": 0, "nav_menu_item": 0}
     written = 0
     n = 1
@@ -120,7 +136,7 @@ def write_wxr(out: Path, size_bytes: int, paragraphs: int = 12) -> dict[str, int
             elif n % 10 == 0:
                 chunk, kind = _attachment(n, n - 1), "attachment"
             else:
-                chunk, kind = _post(n, paragraphs), "post"
+                chunk, kind = _post(n, paragraphs, distinct), "post"
             written += f.write(chunk)
             counts[kind] += 1
             n += 1
@@ -128,13 +144,30 @@ def write_wxr(out: Path, size_bytes: int, paragraphs: int = 12) -> dict[str, int
     return counts
 
 
+def export_with_posts(posts: int, paragraphs: int = 2) -> str:
+    """A small export holding exactly `posts` posts (and the usual attachments and menu items)."""
+    items = []
+    n = 1
+    while posts:
+        if n % 25 == 0:
+            items.append(_menu_item(n))
+        elif n % 10 == 0:
+            items.append(_attachment(n, n - 1))
+        else:
+            items.append(_post(n, paragraphs))
+            posts -= 1
+        n += 1
+    return HEADER + "".join(items) + FOOTER
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=float, default=100.0, help="approximate size in MB (default 100)")
     parser.add_argument("--out", type=Path, required=True, help="where to write the export")
     parser.add_argument("--paragraphs", type=int, default=12, help="paragraphs per post body")
+    parser.add_argument("--distinct", action="store_true", help="shuffle each paragraph's words: no near-copies")
     args = parser.parse_args(argv)
-    counts = write_wxr(args.out, int(args.size_mb * 1024 * 1024), args.paragraphs)
+    counts = write_wxr(args.out, int(args.size_mb * 1024 * 1024), args.paragraphs, args.distinct)
     size = args.out.stat().st_size
     print(f"wrote {args.out} ({size / 1048576:.1f} MB): {counts}", file=sys.stderr)
     return 0

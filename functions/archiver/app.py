@@ -12,7 +12,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-from archiver.config import settings
+from archiver.chunks import SqsChunkQueue, from_message
+from archiver.config import Settings
 from archiver.dates import zone
 from archiver.errors import ArchiverError, InputTooLarge
 from archiver.events import (
@@ -24,26 +25,31 @@ from archiver.events import (
 )
 from archiver.inbox import read_input
 from archiver.model import Origin
-from archiver.pipeline import archive_input, failed_outcome
+from archiver.pipeline import archive_chunk, archive_input, failed_outcome
+from archiver.spool import RawCache
 from archiver.store import ArchiveStore
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from archiver.model import Outcome
+    from archiver.model import Chunk, Outcome
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 
-SETTINGS = settings()
+SETTINGS = Settings.from_env()  # once per cold start (a module loaded again reads it again)
 s3 = boto3.client("s3")
 store = ArchiveStore(s3, boto3.client("dynamodb"), archive_bucket=SETTINGS.archive_bucket,
                      table_name=SETTINGS.table_name)
+# Large splittable inputs are fanned out as chunk messages to the function's own trigger queue.
+chunk_queue = SqsChunkQueue(boto3.client("sqs"), SETTINGS.queue_url) if SETTINGS.queue_url else None
+raw_cache = RawCache(SETTINGS.spool_dir or None)  # the raw object chunks read, kept across warm starts
 DEFAULT_TZ = zone(SETTINGS.default_timezone)
-METRIC_BY_STATUS = {"archived": "InputsArchived", "duplicate": "InputsDuplicate", "failed": "InputsFailed"}
+METRIC_BY_STATUS = {"archived": "InputsArchived", "duplicate": "InputsDuplicate", "failed": "InputsFailed",
+                    "fanned_out": "InputsFannedOut"}
 
 
 class InputFailed(ArchiverError):
@@ -58,22 +64,52 @@ def archive_object(ref: ObjectRef) -> Outcome | None:
         logger.warning("ignoring an event for the archive bucket", extra={"key": ref.key})
         return None
     try:
-        item = read_input(s3, ref, max_bytes=SETTINGS.max_input_bytes)
+        item = read_input(s3, ref, max_bytes=SETTINGS.max_input_bytes, spool_bytes=SETTINGS.spool_bytes,
+                          spool_dir=SETTINGS.spool_dir or None)
     except InputTooLarge as exc:  # too big to hold: it stays in the inbox, its failure is recorded
         outcome = failed_outcome(Origin("s3", f"s3://{ref.bucket}/{ref.key}", ref.bucket, ref.key), exc)
         store.record_outcome(outcome)
     else:
-        outcome = archive_input(item, store, default_tz=DEFAULT_TZ, max_bytes=SETTINGS.max_input_bytes)
+        with item:  # a spooled copy in /tmp is deleted when done
+            outcome = archive_input(item, store, default_tz=DEFAULT_TZ, max_bytes=SETTINGS.max_input_bytes,
+                                    queue=chunk_queue, chunk_posts=SETTINGS.chunk_posts)
     metrics.add_metric(name=METRIC_BY_STATUS[outcome.status], unit=MetricUnit.Count, value=1)
     if outcome.status == "archived":
         metrics.add_metric(name="PostsArchived", unit=MetricUnit.Count, value=len(outcome.post_ids))
+    if outcome.status == "fanned_out":
+        metrics.add_metric(name="ChunksQueued", unit=MetricUnit.Count, value=outcome.chunks)
     logger.info("input processed", extra=outcome.to_dict())
     if outcome.status == "failed":
         raise InputFailed(f"s3://{ref.bucket}/{ref.key}: {outcome.error.code}: {outcome.error.message}")
     return outcome
 
 
-def record_handler(record: SQSRecord) -> None:
+@tracer.capture_method
+def archive_chunk_message(chunk: Chunk) -> Outcome:
+    outcome = archive_chunk(chunk, store, default_tz=DEFAULT_TZ, cache=raw_cache)
+    metrics.add_metric(name="ChunksFailed" if outcome.status == "failed" else "ChunksArchived",
+                       unit=MetricUnit.Count, value=1)
+    if outcome.status == "archived":
+        metrics.add_metric(name="PostsArchived", unit=MetricUnit.Count, value=len(outcome.post_ids))
+    logger.info("chunk processed", extra=outcome.to_dict())
+    if outcome.status == "failed":
+        raise InputFailed(f"{chunk.origin.uri} chunk {chunk.index}: {outcome.error.code}: {outcome.error.message}")
+    return outcome
+
+
+def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
+    chunk = from_message(record.body)
+    if chunk is not None:  # a chunk of a large input, queued by archive_input
+        remaining = lambda_context.get_remaining_time_in_millis() if lambda_context else None
+        if remaining is not None and remaining < SETTINGS.chunk_min_seconds * 1000 and chunk_queue is not None:
+            # Not enough time left in this invocation (a batch holds up to 10 chunks): queue the
+            # chunk again, as a fresh message, rather than risk the timeout or burn a retry.
+            chunk_queue.send([chunk])
+            logger.info("chunk deferred", extra={"chunk": chunk.index, "remaining_ms": remaining})
+            metrics.add_metric(name="ChunksDeferred", unit=MetricUnit.Count, value=1)
+            return
+        archive_chunk_message(chunk)
+        return
     for ref in objects_in_sqs_body(record.body):
         archive_object(ref)
 

@@ -92,10 +92,12 @@ def test_bucket_names_resolve_from_parameter_defaults_and_pseudo_parameters(temp
 
 
 def test_function_environment_merges_globals_and_resolves_resources(template):
-    resources = {"InboxBucket": "in", "ArchiveBucket": "out", "ArchiveTable": "table"}
+    resources = {"InboxBucket": "in", "ArchiveBucket": "out", "ArchiveTable": "table", "InboxQueue": "queue-url"}
     env = function_environment(template, resources)
     assert set(env) >= FUNCTION_ENV
     assert env["INBOX_BUCKET"] == "in"
+    assert env["QUEUE_URL"] == "queue-url"  # chunks of large exports go to the function's own queue
+    assert env["CHUNK_POSTS"] == "250"
     assert env["ARCHIVE_BUCKET"] == "out"
     assert env["TABLE_NAME"] == "table"
     assert env["DEFAULT_TIMEZONE"] == "UTC"
@@ -158,7 +160,14 @@ def test_function_policies_grant_exactly_the_storage_actions(template):
         "dynamodb:UpdateItem",
         "dynamodb:GetItem",
         "dynamodb:Query",
+        "sqs:SendMessage",
     }
+
+
+def test_function_may_send_only_to_its_own_inbox_queue(template):
+    sending = [s for s in function_statements(template) if "sqs:SendMessage" in as_list(s["Action"])]
+    assert [as_list(s["Resource"]) for s in sending] == [[{"Fn::GetAtt": ["InboxQueue", "Arn"]}]]
+    assert [as_list(s["Action"]) for s in sending] == [["sqs:SendMessage"]]
 
 
 def test_function_runs_on_arm64_python312_with_the_layer(template):

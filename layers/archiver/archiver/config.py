@@ -14,6 +14,11 @@ class Settings:
     inbox_bucket: str = ""  # known only so that nothing is ever written back into it
     default_timezone: str = "UTC"  # applied to dates written without an offset
     max_input_bytes: int = 200 * 1024 * 1024
+    queue_url: str = ""  # the inbox queue: chunks of large inputs are sent to it (fan-out off when empty)
+    chunk_posts: int = 250  # a splittable input with more posts is archived in chunks of this many
+    chunk_min_seconds: int = 90  # a chunk is started only with this much invocation time left, else requeued
+    spool_bytes: int = 8 * 1024 * 1024  # larger inputs are copied to a temporary file, not held in memory
+    spool_dir: str = ""  # where those files go (default: the system temp dir, /tmp in Lambda)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -24,6 +29,11 @@ class Settings:
             inbox_bucket=env.get("INBOX_BUCKET", ""),
             default_timezone=env.get("DEFAULT_TIMEZONE", "UTC"),
             max_input_bytes=int(env.get("MAX_INPUT_BYTES", cls.max_input_bytes)),
+            queue_url=env.get("QUEUE_URL", ""),
+            chunk_posts=int(env.get("CHUNK_POSTS", cls.chunk_posts)),
+            chunk_min_seconds=int(env.get("CHUNK_MIN_SECONDS", cls.chunk_min_seconds)),
+            spool_bytes=int(env.get("SPOOL_BYTES", cls.spool_bytes)),
+            spool_dir=env.get("SPOOL_DIR", ""),
         )
 
 

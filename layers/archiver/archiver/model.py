@@ -5,13 +5,17 @@ These are plain dataclasses with no I/O, so every stage can be tested alone.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any, BinaryIO, Literal
 
 SCHEMA_VERSION = 1
 
-OutcomeStatus = Literal["archived", "duplicate", "failed"]
+# `fanned_out`: an input too big for one invocation, split into chunks archived by further
+# invocations; each chunk records its own outcome (see Chunk).
+OutcomeStatus = Literal["archived", "duplicate", "failed", "fanned_out"]
 
 
 @dataclass(frozen=True)
@@ -28,15 +32,91 @@ class Origin:
 
 @dataclass(frozen=True)
 class Input:
-    """The raw bytes of one dropped or fetched object, before anything is parsed."""
+    """The raw bytes of one dropped or fetched object, before anything is parsed.
+
+    Small inputs hold their bytes (`data`); large ones are backed by a local file (`path`, e.g.
+    in Lambda's /tmp) so that they are never whole in memory: read them through `open()`,
+    `head(n)` and `size`. Only formats that cannot stream call `read_bytes()`.
+    """
 
     data: bytes
     name: str  # file name hint (key basename); the format is sniffed from content first
     origin: Origin
+    path: str | None = None  # when set, the bytes are in this file and `data` is empty
+    temporary: bool = False  # the file is a spooled copy that `discard()` deletes
+
+    def __post_init__(self) -> None:
+        if self.path is not None and self.data:
+            raise ValueError("an Input holds either bytes or a file path, not both")
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], name: str, origin: Origin, *,
+                  temporary: bool = False) -> Input:
+        """An Input backed by a local file (read lazily, in pieces)."""
+        return cls(data=b"", name=name, origin=origin, path=os.fspath(path), temporary=temporary)
+
+    @property
+    def size(self) -> int:
+        return os.path.getsize(self.path) if self.path is not None else len(self.data)
 
     def open(self) -> BinaryIO:
         """A binary stream over the input; streaming parsers (WXR, bundles) read through this."""
+        if self.path is not None:
+            return open(self.path, "rb")  # the caller closes it
         return io.BytesIO(self.data)
+
+    def head(self, n: int) -> bytes:
+        """The first `n` bytes, for sniffing formats and content types."""
+        if self.path is None:
+            return self.data[:n]
+        with open(self.path, "rb") as f:
+            return f.read(n)
+
+    def read_bytes(self) -> bytes:
+        """All the bytes, in memory: for formats that cannot stream (a page, a Markdown post)."""
+        if self.path is None:
+            return self.data
+        with open(self.path, "rb") as f:
+            return f.read()
+
+    def discard(self) -> None:
+        """Delete the spooled file of a temporary Input (nothing for bytes or a user's own file)."""
+        if self.path is not None and self.temporary:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+
+    def __enter__(self) -> Input:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.discard()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One slice `[start, stop)` of the posts of a large input, archived by its own invocation.
+
+    The input's raw bytes are already in the archive (`raw_key`); `origin` is the original
+    input's, so the posts get the same ids and sources as if the input were archived whole.
+    """
+
+    raw_key: str
+    name: str
+    origin: Origin
+    format: str  # the format module's NAME, e.g. "wxr"
+    index: int  # 0-based position among the input's chunks
+    start: int  # first post index (0-based, in the format's own post order)
+    stop: int  # one past the last post index
+    total: int  # posts in the whole input
+    chunks: int  # chunks of the whole input
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Chunk:
+        origin = Origin(**data["origin"])
+        return cls(**{**data, "origin": origin})
 
 
 @dataclass
@@ -136,12 +216,20 @@ class Outcome:
     raw_key: str | None = None
     post_ids: list[str] = field(default_factory=list)
     error: Failure | None = None
+    chunks: int = 0  # fanned_out: how many chunks were queued
+    chunk: Chunk | None = None  # the outcome of one chunk of a fanned-out input
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        result = {
             "key": self.origin.key or self.origin.uri,
             "status": self.status,
             "post_ids": self.post_ids,
             "raw_key": self.raw_key,
             "error": self.error.to_dict() if self.error else None,
         }
+        if self.chunks:
+            result["chunks"] = self.chunks
+        if self.chunk is not None:
+            result["chunk"] = {"index": self.chunk.index, "start": self.chunk.start, "stop": self.chunk.stop,
+                               "total": self.chunk.total}
+        return result

@@ -2,28 +2,35 @@
 
 Triggers (the Lambda handler, the CLI, later the fetcher) only build `Input`s and call
 `archive_input`; `normalize_input` is the same path without storage, for `archiver normalize`.
+A large input whose format can split (WXR) is fanned out instead: `archive_input` queues
+chunks of its posts and each chunk comes back to `archive_chunk` (see archiver.chunks).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from archiver import formats
 from archiver.errors import ArchiverError, InputTooLarge, ParseError
-from archiver.model import Failure, Input, Origin, Outcome, Post
+from archiver.model import Chunk, Failure, Input, Origin, Outcome, Post
 from archiver.normalize import normalize
 from archiver.render import render_post_html
 
 if TYPE_CHECKING:
+    from archiver.chunks import ChunkQueue
+    from archiver.spool import RawCache
     from archiver.store import ArchiveStore, SaveResult
 
 
 def normalize_input(item: Input, *, default_tz: tzinfo = UTC, max_bytes: int | None = None,
                     archived_at: str | None = None) -> list[Post]:
     """Every post in one input, normalized; raises an ArchiverError naming the stage that failed."""
-    if max_bytes is not None and len(item.data) > max_bytes:
-        raise InputTooLarge(f"{len(item.data)} bytes is over the {max_bytes}-byte limit")
+    if max_bytes is not None and item.size > max_bytes:
+        raise InputTooLarge(f"{item.size} bytes is over the {max_bytes}-byte limit")
     raw_posts = formats.parse(item)
     if not raw_posts:
         raise ParseError("the input holds no posts", code="no_posts")
@@ -32,13 +39,20 @@ def normalize_input(item: Input, *, default_tz: tzinfo = UTC, max_bytes: int | N
 
 
 def archive_input(item: Input, store: ArchiveStore, *, default_tz: tzinfo = UTC,
-                  max_bytes: int | None = None) -> Outcome:
+                  max_bytes: int | None = None, queue: ChunkQueue | None = None,
+                  chunk_posts: int = 0) -> Outcome:
     """Archive one input and record its outcome; never loses the raw bytes.
 
     The raw bytes are saved before anything is parsed, so a failed input can be retried
     later from the archive. Posts already saved stay saved when a later one fails.
+    With a `queue`, an input whose format can split and that holds more than `chunk_posts`
+    posts is fanned out: one chunk message per `chunk_posts` posts, outcome `fanned_out`.
     """
     raw_key = store.save_raw(item)
+    if queue is not None and chunk_posts > 0:
+        fanned = fan_out(item, raw_key, store, queue, chunk_posts=chunk_posts, max_bytes=max_bytes)
+        if fanned is not None:
+            return fanned
     saved: list[str] = []
     duplicates = 0
     stage = "parse"
@@ -64,6 +78,100 @@ def store_post(post: Post, raw_key: str, store: ArchiveStore) -> SaveResult:
     result = store.save_post(post, raw_key, render_post_html(post))
     store.index_story(post)  # idempotent; also after a duplicate, in case an earlier run stopped here
     return result
+
+
+def split(item: Input, raw_key: str, chunk_posts: int, *, max_bytes: int | None = None) -> list[Chunk]:
+    """The chunks to archive a large input in, or [] when it is archived whole.
+
+    [] when its format cannot split, it holds `chunk_posts` posts or fewer, or it cannot be read
+    (the ordinary path then records why, exactly as for any other input).
+    """
+    from archiver import chunks
+
+    if max_bytes is not None and item.size > max_bytes:
+        return []
+    try:
+        module = formats.detect(item.head(formats.SNIFF_BYTES), item.name)
+        if not formats.can_split(module):
+            return []
+        total = module.count(item)
+    except ArchiverError:
+        return []
+    if total <= chunk_posts:
+        return []
+    return chunks.plan(total, chunk_posts, raw_key=raw_key, name=item.name, origin=item.origin,
+                       format=module.NAME)
+
+
+def fan_out(item: Input, raw_key: str, store: ArchiveStore, queue: ChunkQueue, *, chunk_posts: int,
+            max_bytes: int | None = None) -> Outcome | None:
+    """Queue the chunks of a large input and record it `fanned_out`; None when it is not split.
+
+    A failure to queue is recorded (stage `fan_out`) so that the input is retried; a retry queues
+    every chunk again, which only archives duplicates (saving a post is idempotent).
+    """
+    try:
+        planned = split(item, raw_key, chunk_posts, max_bytes=max_bytes)
+        if not planned:
+            return None
+        queue.send(planned)
+        outcome = Outcome(status="fanned_out", origin=item.origin, raw_key=raw_key, chunks=len(planned))
+    except Exception as exc:  # any error, even a bug, must leave a failure record behind
+        outcome = failed_outcome(item.origin, exc, stage="fan_out", raw_key=raw_key)
+    store.record_outcome(outcome)
+    return outcome
+
+
+def archive_chunk(chunk: Chunk, store: ArchiveStore, *, default_tz: tzinfo = UTC,
+                  cache: RawCache | None = None) -> Outcome:
+    """Archive the posts `[chunk.start, chunk.stop)` of a fanned-out input; record the chunk's outcome.
+
+    The raw bytes are read back from the archive into a local file (`cache`, or a temporary file),
+    never whole into memory, and only this chunk's posts are built. Posts get the input's origin,
+    so their ids are those the whole input would give; a redelivered chunk archives duplicates only.
+    """
+    saved: list[str] = []
+    duplicates = 0
+    stage = "read"
+    try:
+        with _raw_input(chunk, store, cache) as item:
+            stage = "parse"
+            module = formats.by_name(chunk.format)
+            archived_at = datetime.now(UTC).isoformat(timespec="seconds")
+            for raw in module.parse(item, chunk.start, chunk.stop):
+                stage = "normalize"
+                post = normalize(raw, chunk.origin, archived_at=archived_at, default_tz=default_tz)
+                stage = "store"
+                result = store_post(post, chunk.raw_key, store)
+                saved.append(post.id)
+                duplicates += result.status == "duplicate"
+                stage = "parse"
+        if not saved:
+            raise ParseError(f"chunk {chunk.index} (posts {chunk.start}-{chunk.stop} of {chunk.total}) holds no posts",
+                             code="no_posts")
+        status = "duplicate" if duplicates == len(saved) else "archived"
+        outcome = Outcome(status=status, origin=chunk.origin, raw_key=chunk.raw_key, post_ids=saved, chunk=chunk)
+    except Exception as exc:  # any error, even a bug, must leave a failure record behind
+        outcome = failed_outcome(chunk.origin, exc, stage=stage, raw_key=chunk.raw_key, post_ids=saved)
+        outcome.chunk = chunk
+    store.record_outcome(outcome)
+    return outcome
+
+
+def _raw_input(chunk: Chunk, store: ArchiveStore, cache: RawCache | None) -> Input:
+    """A file-backed Input over the chunk's archived raw bytes."""
+    if cache is not None:
+        path = cache.path(chunk.raw_key, lambda f: store.download_raw(chunk.raw_key, f))
+        return Input.from_file(path, chunk.name, chunk.origin)
+    fd, path = tempfile.mkstemp(prefix="archiver-", suffix=".raw")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            store.download_raw(chunk.raw_key, f)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        raise
+    return Input.from_file(path, chunk.name, chunk.origin, temporary=True)
 
 
 def failed_outcome(origin: Origin, exc: Exception, *, stage: str = "read", raw_key: str | None = None,

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 from urllib.parse import quote, unquote, urlsplit
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -45,6 +45,7 @@ _BAND_PREFIX = "SIMHASH#"  # near-duplicate index: pk=SIMHASH#<band>:<value>, sk
 MAX_CLAIM_ATTEMPTS = 5
 SLUG_MAX = 80
 _METADATA_VALUE_MAX = 900  # S3 user metadata is limited to 2 KB in total
+_PIECE_BYTES = 1024 * 1024  # reads of large raw objects
 
 # The fields copied from the post onto its LATEST item.
 _LATEST_FIELDS = (
@@ -102,22 +103,34 @@ class ArchiveStore:
     # ----------------------------------------------------------------- raw inputs
 
     def save_raw(self, item: Input) -> str:
-        """Store the input's bytes under their sha256 (once) and return the key."""
-        digest = hashlib.sha256(item.data).hexdigest()
+        """Store the input's bytes under their sha256 (once) and return the key.
+
+        A file-backed input is hashed and uploaded from its file, in pieces: one streamed PUT
+        (up to 5 GB), so the conditional `IfNoneMatch` keeps deduplicating as for small inputs.
+        """
+        if item.path is None:
+            digest = hashlib.sha256(item.data).hexdigest()
+        else:
+            with item.open() as f:
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
         key = raw_key(digest)
         params = {
             "Bucket": self.archive_bucket,
             "Key": key,
-            "Body": item.data,
-            "ContentType": guess_content_type(item.name, item.data),
+            "ContentType": guess_content_type(item.name, item.head(512)),
             "Metadata": {
                 "original-name": _metadata_value(item.name),
                 "origin-uri": _metadata_value(item.origin.uri),
                 "sha256": digest,
             },
         }
+
+        def put(**extra: Any) -> None:
+            with item.open() as body:
+                self._s3.put_object(Body=body, **params, **extra)
+
         try:
-            self._s3.put_object(IfNoneMatch="*", **params)
+            put(IfNoneMatch="*")
         except ClientError as exc:
             code = _error_code(exc)
             if code in ("PreconditionFailed", "412"):
@@ -126,12 +139,25 @@ class ArchiveStore:
                 # A concurrent upload of the same bytes is in flight; make sure one lands.
                 if not self._exists(key):
                     with _wrapped("put raw object"):
-                        self._s3.put_object(**params)
+                        put()
                 return key
             raise StoreError(f"put raw object {key}: {_describe(exc)}") from exc
         except BotoCoreError as exc:
             raise StoreError(f"put raw object {key}: {exc}") from exc
         return key
+
+    def download_raw(self, key: str, target: BinaryIO) -> int:
+        """Copy archived raw bytes into a local file in 1 MiB pieces (never whole in memory)."""
+        written = 0
+        with _wrapped(f"get raw object {key}"):
+            body = self._s3.get_object(Bucket=self.archive_bucket, Key=key)["Body"]
+            try:
+                for piece in body.iter_chunks(_PIECE_BYTES):
+                    target.write(piece)
+                    written += len(piece)
+            finally:
+                body.close()
+        return written
 
     def _exists(self, key: str) -> bool:
         try:
@@ -330,9 +356,10 @@ class ArchiveStore:
         """Record the latest outcome of one input (overwrites the record of an earlier attempt)."""
         origin = outcome.origin
         now = _now()
+        sk = origin.version_id or origin.etag or "-"
         item: dict[str, Any] = {
             "pk": _input_pk(origin.bucket, origin.key, origin.uri),
-            "sk": origin.version_id or origin.etag or "-",
+            "sk": _chunk_sk(sk, outcome.chunk.index) if outcome.chunk is not None else sk,
             "status": outcome.status,
             "post_ids": list(outcome.post_ids),
             "raw_key": outcome.raw_key,
@@ -347,6 +374,12 @@ class ArchiveStore:
         }
         if outcome.error is not None:
             item["error"] = outcome.error.to_dict()
+        if outcome.chunks:
+            item["chunks"] = outcome.chunks
+        if outcome.chunk is not None:
+            chunk = outcome.chunk
+            item["chunk"] = {"index": chunk.index, "start": chunk.start, "stop": chunk.stop,
+                             "total": chunk.total, "chunks": chunk.chunks, "format": chunk.format}
         with _wrapped(f"record outcome of {origin.uri}"):
             self._ddb.put_item(TableName=self.table_name, Item=_serialize(item))
 
@@ -354,12 +387,21 @@ class ArchiveStore:
         """The most recently updated outcome of an inbox object (any of its versions).
 
         With `bucket=None`, `key` is the origin URI of a non-S3 input (a local file, a URL).
+        The outcomes of a fanned-out input's chunks are not it: see `list_chunk_outcomes`.
         """
         items = self._query(
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues=_serialize({":pk": _input_pk(bucket, key, None)}),
         )
+        items = [i for i in items if "chunk" not in i]
         return max(items, key=lambda i: i.get("updated_at", ""), default=None)
+
+    def list_chunk_outcomes(self, outcome: dict[str, Any]) -> list[dict[str, Any]]:
+        """The chunk outcomes of a fanned-out input (its outcome record as `get_outcome` returns it)."""
+        return self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :chunks)",
+            ExpressionAttributeValues=_serialize({":pk": outcome["pk"], ":chunks": _chunk_sk(outcome["sk"], None)}),
+        )
 
     def list_failures(self) -> list[dict[str, Any]]:
         """Every input whose latest outcome is failed (a filtered Scan: fine at archive scale)."""
@@ -483,6 +525,11 @@ def _post_pk(post_id: str) -> str:
 
 def _version_sk(version: int) -> str:
     return f"V#{version:06d}"
+
+
+def _chunk_sk(input_sk: str, index: int | None) -> str:
+    """`<input sk>#chunk-000003`; with no index, the prefix shared by an input's chunks."""
+    return f"{input_sk}#chunk-" + ("" if index is None else f"{index:06d}")
 
 
 def _input_pk(bucket: str | None, key: str | None, uri: str | None) -> str:

@@ -3,6 +3,9 @@
 Each format module exposes `NAME`, `sniff(head: bytes, name: str) -> bool` and
 `parse(input: Input) -> Iterator[RawPost]`. Format modules never touch AWS or the network,
 and import their heavy dependencies inside `parse`, so a cold start pays only for what it uses.
+
+A format that can split a large input into chunks (WXR) also exposes `count(input) -> int` and
+accepts `parse(input, start, stop)`: the posts numbered `[start, stop)`, in its own stable order.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ def _modules() -> Iterator[ModuleType]:
 
 
 def detect(data: bytes, name: str = "") -> ModuleType:
-    """Return the format module that recognises these bytes, or raise UnsupportedFormat."""
+    """Return the format module that recognises these bytes (the first SNIFF_BYTES are enough),
+    or raise UnsupportedFormat."""
     head = data[:SNIFF_BYTES]
     for module in _modules():
         if module.sniff(head, name):
@@ -46,4 +50,17 @@ def detect(data: bytes, name: str = "") -> ModuleType:
 
 def parse(item: Input) -> list[RawPost]:
     """Detect the input's format and parse it into raw posts."""
-    return list(detect(item.data, item.name).parse(item))
+    return list(detect(item.head(SNIFF_BYTES), item.name).parse(item))
+
+
+def can_split(module: ModuleType) -> bool:
+    """Whether a format can count its posts and parse a range of them (see the module docstring)."""
+    return callable(getattr(module, "count", None))
+
+
+def by_name(name: str) -> ModuleType:
+    """The format module whose NAME is `name` (chunks name the format their input was detected as)."""
+    for module in _modules():
+        if name == module.NAME:
+            return module
+    raise UnsupportedFormat(f"no format named {name!r}")

@@ -190,7 +190,7 @@ def _tar_entries(item: Input, budget: _Budget, gzipped: bool) -> Iterator[tuple[
     raw = item.open()
     stream: IO[bytes] = raw
     if gzipped:
-        stream = io.BufferedReader(_CountingGzip(raw, len(item.data), budget, "gzip stream"), _CHUNK)
+        stream = io.BufferedReader(_CountingGzip(raw, item.size, budget, "gzip stream"), _CHUNK)
     try:
         with tarfile.open(fileobj=stream, mode="r|") as archive:
             for member in archive:
@@ -213,7 +213,7 @@ def _tar_entries(item: Input, budget: _Budget, gzipped: bool) -> Iterator[tuple[
 def _gzip_single(item: Input, budget: _Budget) -> Iterator[tuple[str, bytes]]:
     name = posixpath.basename(item.name or "input.gz")
     inner = name[:-3] if name.lower().endswith(".gz") else name
-    stream = _CountingGzip(item.open(), len(item.data), budget, "gzip stream")
+    stream = _CountingGzip(item.open(), item.size, budget, "gzip stream")
     budget.entry()
     try:
         data = _read_entry(io.BufferedReader(stream, _CHUNK), budget, inner, None)
@@ -234,7 +234,7 @@ def _gzip_holds_tar(item: Input) -> bool:
 
 
 def _entries(item: Input, budget: _Budget) -> Iterator[tuple[str, bytes]]:
-    head = item.data[:512]
+    head = item.head(512)
     if head.startswith(_ZIP):
         return _zip_entries(item, budget)
     if head.startswith(_GZIP):

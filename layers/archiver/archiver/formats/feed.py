@@ -161,10 +161,10 @@ def parse(item: Input) -> Iterator[RawPost]:
         warnings.append(f"feed is not well-formed: {type(exc).__name__}: {exc}"[:300])
     entries = d.get("entries") or []
     version = d.get("version") or ""
-    if not entries and not version and xml_root(item.data[:4096]) not in _ROOTS:
+    if not entries and not version and xml_root(item.head(4096)) not in _ROOTS:
         reason = warnings[0] if warnings else "no feed elements found"
         raise ParseError(f"{item.name or 'input'} is not an RSS/Atom/RDF feed ({reason})")
-    kind = _kind(version, item.data[:4096])
+    kind = _kind(version, item.head(4096))
     feed = d.get("feed") or {}
     skipped = 0
     for entry in entries:

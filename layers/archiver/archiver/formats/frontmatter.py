@@ -83,7 +83,7 @@ def sniff(head: bytes, name: str) -> bool:
 
 
 def parse(item: Input) -> Iterator[RawPost]:
-    text = item.data.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
+    text = item.read_bytes().decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
     meta, body, warnings = split(text)
     if PurePosixPath(item.name).stem == "_index" or (_SECTION_KEYS & meta.keys() and not body.strip()):
         raise ParseError(f"{item.name or 'input'} is a section page (Hugo/Zola `_index`), not a post",

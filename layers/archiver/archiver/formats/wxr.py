@@ -145,6 +145,7 @@ class _Channel:
         self.attachments: dict[str, dict[str, str]] = {}  # by attachment id
         self.by_parent: dict[str, list[str]] = {}
         self.types: Counter[str] = Counter()
+        self.posts = 0  # items that pass two turns into posts (see _is_post)
         self.attachments_not_indexed = 0
 
     def harvest(self, elem: etree._Element) -> None:
@@ -205,6 +206,7 @@ def _first_pass(item: Input) -> _Channel:
                 fields = _fields(elem)
                 post_type = _get(fields, "wp", "post_type") or "post"
                 channel.types[post_type] += 1
+                channel.posts += _is_post(fields)
                 if post_type == "attachment":
                     channel.index_attachment(fields, elem)
                 _forget(elem)
@@ -258,6 +260,13 @@ def _comments(item: etree._Element) -> list[dict[str, Any]]:
         }
         comments.append({k: v for k, v in comment.items() if v not in ("", None)} | {"approved": comment["approved"]})
     return comments
+
+
+def _is_post(fields: dict[tuple[str, str], etree._Element]) -> bool:
+    """Whether an item becomes a post: the same rule as _post, without building anything."""
+    post_type = _get(fields, "wp", "post_type") or "post"
+    status = _get(fields, "wp", "status") or "publish"
+    return post_type not in _INTERNAL_TYPES and status not in _SKIPPED_STATUSES
 
 
 def _post(item: etree._Element, channel: _Channel) -> tuple[RawPost | None, str]:
@@ -393,16 +402,34 @@ def _errors(parser: Any, seen: int) -> tuple[list[str], int]:
     return new, len(log)
 
 
-def parse(item: Input) -> Iterator[RawPost]:
-    """Stream a WXR export into RawPosts: posts, pages and custom types; drafts kept with their status."""
-    from lxml import etree
-
-    if _ENTITY_DECL.search(item.data[:65536]):
+def _refuse_entities(item: Input) -> None:
+    if _ENTITY_DECL.search(item.head(65536)):
         # WordPress never writes a DTD; entity declarations in an export are an attack or a mistake.
         raise ParseError(
             f"{item.name or 'WXR'}: refused, the DOCTYPE declares entities (possible entity-expansion "
             "or external-entity attack; WordPress exports have no DTD)"
         )
+
+
+def count(item: Input) -> int:
+    """How many posts `parse` yields, from one streamed pass that builds no posts.
+
+    Posts are numbered in document order (0-based); `parse(item, start, stop)` yields a range of
+    them, so a large export can be split into chunks archived by separate invocations.
+    """
+    _refuse_entities(item)
+    return _first_pass(item).posts
+
+
+def parse(item: Input, start: int = 0, stop: int | None = None) -> Iterator[RawPost]:
+    """Stream a WXR export into RawPosts: posts, pages and custom types; drafts kept with their status.
+
+    With `start`/`stop`, only the posts numbered `[start, stop)` are built (see `count`); items
+    before `start` are skipped cheaply and reading stops at `stop`.
+    """
+    from lxml import etree
+
+    _refuse_entities(item)
     channel = _first_pass(item)
     skipped = {t: n for t, n in channel.types.items() if t in _INTERNAL_TYPES}
     export: dict[str, Any] = {"wxr_version": channel.wxr_version, "base_site_url": channel.base_site_url}
@@ -417,12 +444,24 @@ def parse(item: Input) -> Iterator[RawPost]:
     pending: RawPost | None = None
     yielded = 0
     items = 0
+    index = -1  # number of the current post, in document order
+    cut = False
     seen_errors = 0
     with item.open() as stream:
         parser = _iterparse(item, stream)
         try:
             for _, elem in parser:
                 items += 1
+                if start or stop is not None:
+                    if _is_post(_fields(elem)):
+                        index += 1
+                    if stop is not None and index >= stop:
+                        cut = True  # the first post past the range: its errors are its own
+                        break
+                    if index < start:
+                        _, seen_errors = _errors(parser, seen_errors)
+                        _forget(elem)
+                        continue
                 post, _kind_or_status = _post(elem, channel)
                 new_errors, seen_errors = _errors(parser, seen_errors)
                 _forget(elem)
@@ -443,7 +482,7 @@ def parse(item: Input) -> Iterator[RawPost]:
                 raise ParseError(f"{item.name or 'WXR'}: malformed WXR, nothing readable ({exc})") from exc
             if pending is not None:
                 pending.warnings.append(f"parsing stopped early: {exc}")
-        trailing, seen_errors = _errors(parser, seen_errors)
+        trailing, seen_errors = ([], seen_errors) if cut else _errors(parser, seen_errors)
     if pending is not None:
         pending.warnings.extend(trailing)
         pending.warnings = pending.warnings[:MAX_WARNINGS_PER_POST]

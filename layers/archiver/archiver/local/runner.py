@@ -24,6 +24,7 @@ from archiver.local.template import FUNCTION_ID, resolve
 from archiver.store import ArchiveStore
 
 MAX_EMPTY_POLLS = 5  # bounded: stop when the queue stays empty this many times in a row
+SUMMARY_POSTS = 20  # posts listed per input in the summary (an export holds thousands)
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
@@ -58,10 +59,10 @@ class LocalFunction:
         self.store = ArchiveStore(aws.client("s3"), aws.client("dynamodb"),
                                   archive_bucket=resources.archive_bucket, table_name=resources.table_name)
 
-    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+    def invoke(self, event: dict[str, Any], context: LambdaContext | None = None) -> dict[str, Any]:
         """Call the handler as Lambda would; its logs and metrics go to stderr, not stdout."""
         with _environment(self.resources.environment), contextlib.redirect_stdout(sys.stderr):
-            return self.handler(event, LambdaContext())
+            return self.handler(event, context or LambdaContext())
 
     def drain_queue(self, *, batch_size: int = 10) -> list[dict[str, Any]]:
         """Poll the inbox queue and hand each batch to the handler, as the SQS trigger does.
@@ -117,7 +118,8 @@ def ingest(paths: list[Path], *, export: Path | None = None, template: Path | No
         function = LocalFunction(aws, resources)
         s3 = aws.client("s3")
         for path in paths:
-            s3.put_object(Bucket=resources.inbox_bucket, Key=path.name, Body=path.read_bytes())
+            with path.open("rb") as body:  # streamed: a 100 MB export is not read into memory
+                s3.put_object(Bucket=resources.inbox_bucket, Key=path.name, Body=body)
         function.drain_queue()
         outcomes = [_outcome_line(function.store, resources.inbox_bucket, p.name) for p in paths]
         for line in outcomes:
@@ -174,8 +176,27 @@ def _outcome_line(store: ArchiveStore, bucket: str, key: str) -> dict[str, Any]:
     if record is None:
         return {"key": key, "status": "failed", "post_ids": [],
                 "error": {"code": "not_processed", "stage": "trigger", "message": "no event was delivered"}}
+    if record["status"] == "fanned_out":
+        return _fanned_out_line(store, record, key)
     return {"key": key, "status": record["status"], "post_ids": record.get("post_ids", []),
             "error": record.get("error")}
+
+
+def _fanned_out_line(store: ArchiveStore, record: dict[str, Any], key: str) -> dict[str, Any]:
+    """One line for an input archived in chunks: failed if any chunk failed or never ran."""
+    chunks = store.list_chunk_outcomes(record)
+    post_ids = [post_id for chunk in chunks for post_id in chunk.get("post_ids", [])]
+    failed = [chunk for chunk in chunks if chunk["status"] == "failed"]
+    error = None
+    if failed:
+        status, error = "failed", {**failed[0]["error"], "chunk": failed[0]["chunk"]["index"]}
+    elif len(chunks) < record["chunks"]:
+        status = "failed"
+        error = {"code": "not_processed", "stage": "trigger",
+                 "message": f"{record['chunks'] - len(chunks)} of {record['chunks']} chunks did not run"}
+    else:
+        status = "duplicate" if all(chunk["status"] == "duplicate" for chunk in chunks) else "archived"
+    return {"key": key, "status": status, "post_ids": post_ids, "error": error, "chunks": record["chunks"]}
 
 
 def _summary(outcomes: list[dict[str, Any]], store: ArchiveStore, resources: LocalResources) -> None:
@@ -187,13 +208,18 @@ def _summary(outcomes: list[dict[str, Any]], store: ArchiveStore, resources: Loc
             error = line["error"] or {}
             print(f"  FAILED {line['key']}: {error.get('code')} at {error.get('stage')}: {error.get('message')}",
                   file=sys.stderr)
-        for post_id in line["post_ids"]:
+        if line.get("chunks"):
+            print(f"  {line['key']}: {len(line['post_ids'])} posts archived in {line['chunks']} chunks",
+                  file=sys.stderr)
+        for post_id in line["post_ids"][:SUMMARY_POSTS]:
             post = store.get_post(post_id) or {}
             print(f"  {line['key']} -> {post.get('title')!r}\n"
                   f"      s3://{resources.archive_bucket}/{post.get('html_key')}\n"
                   f"      s3://{resources.archive_bucket}/{post.get('json_key')}\n"
                   f"      dynamodb {resources.table_name}: pk=POST#{post_id} (version {post.get('version')})",
                   file=sys.stderr)
+        if len(line["post_ids"]) > SUMMARY_POSTS:
+            print(f"  {line['key']}: ... and {len(line['post_ids']) - SUMMARY_POSTS} more posts", file=sys.stderr)
 
 
 def _named_objects(event: dict[str, Any]) -> Iterator[tuple[str, str]]:

@@ -1,0 +1,166 @@
+"""Fan-out of large inputs: chunk plans, the chunk message, the SQS sender, the pipeline's decision.
+
+No AWS here: the queue and the store are small fakes (the pipeline takes them as dependencies).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from archiver import chunks, pipeline
+from archiver.model import Chunk, Input, Origin, Outcome
+from archiver.spool import RawCache, spool
+
+ROOT = Path(__file__).resolve().parents[2]
+ORIGIN = Origin("s3", "s3://inbox/big export.xml", "inbox", "big export.xml", None, "etag1")
+
+
+def make_wxr():
+    spec = importlib.util.spec_from_file_location("make_wxr", ROOT / "scripts" / "make_wxr.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def export(tmp_path: Path, posts: int) -> Input:
+    path = tmp_path / "big export.xml"
+    path.write_text(make_wxr().export_with_posts(posts), "utf-8")
+    return Input.from_file(path, "big export.xml", ORIGIN)
+
+
+class ListQueue:
+    def __init__(self) -> None:
+        self.sent: list[Chunk] = []
+
+    def send(self, planned) -> None:
+        self.sent.extend(planned)
+
+
+class FakeStore:
+    """Only what the fan-out path touches: raw bytes first, then the outcome record."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.outcomes: list[Outcome] = []
+
+    def save_raw(self, item: Input) -> str:
+        self.calls.append("save_raw")
+        return "raw/ab/abcd"
+
+    def record_outcome(self, outcome: Outcome) -> None:
+        self.calls.append("record_outcome")
+        self.outcomes.append(outcome)
+
+
+def test_plan_covers_every_post_once_in_order():
+    planned = chunks.plan(60, 25, raw_key="raw/ab/abcd", name="x.xml", origin=ORIGIN, format="wxr")
+    assert [(c.index, c.start, c.stop) for c in planned] == [(0, 0, 25), (1, 25, 50), (2, 50, 60)]
+    assert {(c.total, c.chunks) for c in planned} == {(60, 3)}
+    assert [c.start for c in planned[1:]] == [c.stop for c in planned[:-1]]
+    assert len(chunks.plan(75, 25, raw_key="k", name="x", origin=ORIGIN, format="wxr")) == 3
+
+
+def test_chunk_message_shape_and_round_trip():
+    chunk = chunks.plan(60, 25, raw_key="raw/ab/abcd", name="big export.xml", origin=ORIGIN, format="wxr")[2]
+    body = json.loads(chunks.to_message(chunk))
+    assert body == {"archiver_chunk": {
+        "raw_key": "raw/ab/abcd", "name": "big export.xml", "format": "wxr",
+        "origin": {"kind": "s3", "uri": "s3://inbox/big export.xml", "bucket": "inbox", "key": "big export.xml",
+                   "version_id": None, "etag": "etag1"},
+        "index": 2, "start": 50, "stop": 60, "total": 60, "chunks": 3}}
+    assert chunks.from_message(chunks.to_message(chunk)) == chunk
+
+
+@pytest.mark.parametrize("body", ['{"Records": []}', '{"Event": "s3:TestEvent"}', "not json", "[]"])
+def test_other_queue_messages_are_not_chunks(body: str):
+    assert chunks.from_message(body) is None
+
+
+class FakeSqs:
+    def __init__(self, refuse_first: int = 0) -> None:
+        self.requests: list[list[dict]] = []
+        self.refuse = refuse_first
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict]) -> dict:
+        self.requests.append(Entries)
+        failed = [{"Id": e["Id"], "Code": "InternalError", "SenderFault": False} for e in Entries[: self.refuse]]
+        self.refuse = 0
+        return {"Successful": [{"Id": e["Id"]} for e in Entries[len(failed):]], "Failed": failed}
+
+
+def test_sqs_queue_sends_ten_per_request_and_resends_refused_entries():
+    planned = chunks.plan(23 * 10, 10, raw_key="k", name="x", origin=ORIGIN, format="wxr")
+    sqs = FakeSqs(refuse_first=2)
+    chunks.SqsChunkQueue(sqs, "https://sqs/queue").send(planned)
+    assert [len(r) for r in sqs.requests] == [10, 2, 10, 3]  # the two refused entries went again
+    sent = [chunks.from_message(e["MessageBody"]).index for r in sqs.requests for e in r]
+    assert sorted(set(sent)) == list(range(23))
+
+
+def test_archive_input_saves_raw_first_then_queues_chunks_instead_of_archiving(tmp_path):
+    store, queue = FakeStore(), ListQueue()
+    outcome = pipeline.archive_input(export(tmp_path, 60), store, queue=queue, chunk_posts=25)
+    assert store.calls == ["save_raw", "record_outcome"]
+    assert outcome.status == "fanned_out" and outcome.chunks == 3 and outcome.post_ids == []
+    assert outcome.raw_key == "raw/ab/abcd"
+    assert [(c.start, c.stop, c.raw_key, c.format, c.origin) for c in queue.sent] == [
+        (0, 25, "raw/ab/abcd", "wxr", ORIGIN), (25, 50, "raw/ab/abcd", "wxr", ORIGIN),
+        (50, 60, "raw/ab/abcd", "wxr", ORIGIN)]
+    assert outcome.to_dict()["chunks"] == 3
+
+
+def test_a_queue_that_fails_leaves_a_failure_record_to_retry(tmp_path):
+    class Broken:
+        def send(self, planned) -> None:
+            raise chunks.FanOutError("queue is down")
+
+    store = FakeStore()
+    outcome = pipeline.archive_input(export(tmp_path, 30), store, queue=Broken(), chunk_posts=25)
+    assert outcome.status == "failed" and outcome.raw_key == "raw/ab/abcd"
+    assert (outcome.error.code, outcome.error.stage) == ("fan_out_failed", "fan_out")
+
+
+def test_small_or_unsplittable_inputs_are_archived_whole(tmp_path):
+    assert pipeline.split(export(tmp_path, 25), "k", 25) == []  # not more than chunk_posts
+    assert len(pipeline.split(export(tmp_path, 26), "k", 25)) == 2
+    markdown = Input(b"---\ntitle: One\n---\nBody\n", "one.md", ORIGIN)
+    assert pipeline.split(markdown, "k", 1) == []  # front matter cannot split
+    assert pipeline.split(Input(b"\x00junk", "x.bin", ORIGIN), "k", 1) == []  # the whole path reports it
+
+
+def test_file_backed_input_reads_in_pieces_and_deletes_its_spooled_copy(tmp_path):
+    path = spool([b"<?xml ", b"version='1.0'?>", b"<rss/>"], directory=str(tmp_path))
+    with Input.from_file(path, "x.xml", ORIGIN, temporary=True) as item:
+        assert item.size == 27 and item.head(5) == b"<?xml"
+        with item.open() as f:
+            assert f.read() == item.read_bytes() == b"<?xml version='1.0'?><rss/>"
+    assert not Path(path).exists()
+    with pytest.raises(ValueError):
+        Input(b"data", "x", ORIGIN, path=path)
+
+
+def test_spool_stops_at_the_limit_and_leaves_nothing_behind(tmp_path):
+    from archiver.errors import InputTooLarge
+
+    with pytest.raises(InputTooLarge):
+        spool([b"x" * 10] * 3, directory=str(tmp_path), max_bytes=25)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_raw_cache_downloads_once_and_keeps_one_copy(tmp_path):
+    cache = RawCache(tmp_path)
+    fills = []
+
+    def fill(key: str):
+        return lambda f: (fills.append(key), f.write(key.encode()))
+
+    first = cache.path("raw/aa/aaaa", fill("raw/aa/aaaa"))
+    assert cache.path("raw/aa/aaaa", fill("raw/aa/aaaa")) == first
+    second = cache.path("raw/bb/bbbb", fill("raw/bb/bbbb"))
+    assert fills == ["raw/aa/aaaa", "raw/bb/bbbb"]
+    assert [p.name for p in cache.directory.iterdir()] == ["bbbb"]
+    assert Path(second).read_bytes() == b"raw/bb/bbbb"
