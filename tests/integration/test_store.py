@@ -317,6 +317,14 @@ def test_outcome_without_bucket_is_keyed_by_uri(store: ArchiveStore, ddb: Any, s
     assert store.get_outcome("inbox", "missing") is None
 
 
+def test_outcome_of_a_huge_input_keeps_the_first_ids_and_the_count(store: ArchiveStore):
+    uri = f"/tmp/{uuid.uuid4().hex}.xml"
+    ids = [f"{i:020d}" for i in range(1500)]
+    store.record_outcome(Outcome("archived", Origin("file", uri), post_ids=ids))
+    outcome = store.get_outcome(None, uri)
+    assert outcome["post_ids"] == ids[:1000] and outcome["post_count"] == 1500
+
+
 def test_site_posts_are_listed_newest_first(store: ArchiveStore):
     site = f"{uuid.uuid4().hex[:8]}.example.net"
     dates = ["2023-01-01T00:00:00Z", "2024-03-01T00:00:00Z", None, "2022-06-15T00:00:00Z"]

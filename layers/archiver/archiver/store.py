@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from archiver.model import Input, Outcome, Post
 
 LATEST = "LATEST"
+MAX_OUTCOME_POST_IDS = 1000  # ids of 20 characters: ~25 KB, far below DynamoDB's 400 KB item limit
+MAX_STORY_CANDIDATES = 100  # per fingerprint band: a lookup stays a few small reads
 _BAND_PREFIX = "SIMHASH#"  # near-duplicate index: pk=SIMHASH#<band>:<value>, sk=POST#<id>
 MAX_CLAIM_ATTEMPTS = 5
 SLUG_MAX = 80
@@ -361,7 +363,9 @@ class ArchiveStore:
             "pk": _input_pk(origin.bucket, origin.key, origin.uri),
             "sk": _chunk_sk(sk, outcome.chunk.index) if outcome.chunk is not None else sk,
             "status": outcome.status,
-            "post_ids": list(outcome.post_ids),
+            # An item holds at most 400 KB: a feed of thousands of posts keeps the first ids and the count.
+            "post_ids": list(outcome.post_ids[:MAX_OUTCOME_POST_IDS]),
+            "post_count": len(outcome.post_ids),
             "raw_key": outcome.raw_key,
             "origin_kind": origin.kind,
             "origin_uri": origin.uri,
@@ -459,8 +463,10 @@ class ArchiveStore:
             return None
         for band in stories.bands(post.fingerprint):
             for item in self._query(
+                limit=MAX_STORY_CANDIDATES,
                 KeyConditionExpression="pk = :pk",
                 ExpressionAttributeValues=_serialize({":pk": f"{_BAND_PREFIX}{band}"}),
+                ProjectionExpression="post_id, fingerprint, story_id",
             ):
                 if item["post_id"] != post.id and stories.are_copies(post.fingerprint, item["fingerprint"]):
                     return item["story_id"]
@@ -489,6 +495,8 @@ class ArchiveStore:
     def _query(self, *, limit: int | None = None, **params: Any) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         with _wrapped(f"query {params.get('IndexName', 'table')}"):
+            if limit is not None:  # read no more than asked for, not a whole 1 MB page
+                params["PaginationConfig"] = {"PageSize": limit}
             for page in self._ddb.get_paginator("query").paginate(TableName=self.table_name, **params):
                 for raw in page.get("Items", []):
                     items.append(_deserialize(raw))
