@@ -98,6 +98,7 @@ def archive_chunk_message(chunk: Chunk) -> Outcome:
 
 
 def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
+    logger.set_correlation_id(record.message_id)  # follows one message through retries and the DLQ
     chunk = from_message(record.body)
     if chunk is not None:  # a chunk of a large input, queued by archive_input
         remaining = lambda_context.get_remaining_time_in_millis() if lambda_context else None
@@ -133,6 +134,7 @@ def archive_all(refs: list[ObjectRef]) -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     kind = event_kind(event)
     logger.append_keys(trigger=kind)
+    logger.set_correlation_id(event.get("id") or context.aws_request_id)  # EventBridge's event id
     if kind == "sqs":
         return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                         context=context)
