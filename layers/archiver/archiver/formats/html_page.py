@@ -128,14 +128,11 @@ def parse(item: Input) -> Iterator[RawPost]:
     elif content.method != "trafilatura":
         warnings.append(f"main content taken from {content.method}")
 
-    title = meta.title
-    if not title and content.text:
-        title = content.text.split("\n", 1)[0][:120]
-    yield RawPost(
+    yield RawPost(  # a page without a title gets one from its text in normalize, with a warning
         format=NAME,
         body=content.html,
         body_format="html",
-        title=title,
+        title=meta.title,
         url=meta.url,
         canonical_url=meta.canonical_url,
         authors=meta.authors,
