@@ -8,9 +8,6 @@ chunks of its posts and each chunk comes back to `archive_chunk` (see archiver.c
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING
 
@@ -19,6 +16,7 @@ from archiver.errors import ArchiverError, InputTooLarge, ParseError
 from archiver.model import Chunk, Failure, Input, Origin, Outcome, Post
 from archiver.normalize import normalize
 from archiver.render import render_post_html
+from archiver.spool import spool_to_file
 
 if TYPE_CHECKING:
     from archiver.chunks import ChunkQueue
@@ -163,14 +161,7 @@ def _raw_input(chunk: Chunk, store: ArchiveStore, cache: RawCache | None) -> Inp
     if cache is not None:
         path = cache.path(chunk.raw_key, lambda f: store.download_raw(chunk.raw_key, f))
         return Input.from_file(path, chunk.name, chunk.origin)
-    fd, path = tempfile.mkstemp(prefix="archiver-", suffix=".raw")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            store.download_raw(chunk.raw_key, f)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-        raise
+    path = spool_to_file(lambda f: store.download_raw(chunk.raw_key, f))
     return Input.from_file(path, chunk.name, chunk.origin, temporary=True)
 
 

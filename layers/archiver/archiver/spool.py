@@ -1,6 +1,7 @@
 """Local copies of large objects (Lambda's /tmp): written in pieces, never whole in memory.
 
-`spool` copies a stream of pieces (an S3 body) to a temporary file that backs an `Input`;
+`spool` copies a stream of pieces (an S3 body) to a temporary file that backs an `Input`
+(`spool_to_file` for any writer, such as a download of archived raw bytes);
 `RawCache` keeps the one archived raw object that chunk invocations read, across warm starts.
 """
 
@@ -24,15 +25,27 @@ def spool(pieces: Iterable[bytes], *, directory: str | None = None, max_bytes: i
 
     `max_bytes` is checked against the bytes actually written, whatever a header claimed.
     """
+
+    def write(f: BinaryIO) -> None:
+        written = 0
+        for piece in pieces:
+            written += len(piece)
+            if max_bytes is not None and written > max_bytes:
+                raise InputTooLarge(f"{what} is over the {max_bytes}-byte limit")
+            f.write(piece)
+
+    return spool_to_file(write, directory=directory)
+
+
+def spool_to_file(write: Callable[[BinaryIO], object], *, directory: str | None = None) -> str:
+    """Run `write(file)` on a new temporary file and return its path (the caller deletes it).
+
+    A write that fails leaves no file behind.
+    """
     fd, path = tempfile.mkstemp(prefix="archiver-", suffix=".spool", dir=directory or None)
-    written = 0
     try:
         with os.fdopen(fd, "wb") as f:
-            for piece in pieces:
-                written += len(piece)
-                if max_bytes is not None and written > max_bytes:
-                    raise InputTooLarge(f"{what} is over the {max_bytes}-byte limit")
-                f.write(piece)
+            write(f)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)

@@ -36,6 +36,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from archiver import stories
 from archiver.errors import StoreError
 from archiver.ids import slugify
+from archiver.spool import PIECE_BYTES
 
 if TYPE_CHECKING:
     from archiver.model import Input, Outcome, Post
@@ -47,7 +48,6 @@ _BAND_PREFIX = "SIMHASH#"  # near-duplicate index: pk=SIMHASH#<band>:<value>, sk
 MAX_CLAIM_ATTEMPTS = 5
 SLUG_MAX = 80
 _METADATA_VALUE_MAX = 900  # S3 user metadata is limited to 2 KB in total
-_PIECE_BYTES = 1024 * 1024  # reads of large raw objects
 
 # The fields copied from the post onto its LATEST item.
 _LATEST_FIELDS = (
@@ -154,7 +154,7 @@ class ArchiveStore:
         with _wrapped(f"get raw object {key}"):
             body = self._s3.get_object(Bucket=self.archive_bucket, Key=key)["Body"]
             try:
-                for piece in body.iter_chunks(_PIECE_BYTES):
+                for piece in body.iter_chunks(PIECE_BYTES):
                     target.write(piece)
                     written += len(piece)
             finally:
