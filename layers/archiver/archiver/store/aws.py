@@ -1,0 +1,113 @@
+"""The store's AWS plumbing: DynamoDB (de)serialization, one-line errors, and a small table wrapper."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from archiver.errors import StoreError
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class Table:
+    """The archive table through a boto3 DynamoDB *client*: plain Python values in and out."""
+
+    def __init__(self, dynamodb: Any, name: str) -> None:
+        self.client = dynamodb
+        self.name = name
+
+    def get(self, pk: str, sk: str, *, consistent: bool = False) -> dict[str, Any] | None:
+        with wrapped(f"get item {pk} {sk}"):
+            response = self.client.get_item(TableName=self.name, Key=serialize({"pk": pk, "sk": sk}),
+                                            ConsistentRead=consistent)
+        raw = response.get("Item")
+        return deserialize(raw) if raw else None
+
+    def query(self, *, limit: int | None = None, **params: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        with wrapped(f"query {params.get('IndexName', 'table')}"):
+            if limit is not None:  # read no more than asked for, not a whole 1 MB page
+                params["PaginationConfig"] = {"PageSize": limit}
+            for page in self.client.get_paginator("query").paginate(TableName=self.name, **params):
+                for raw in page.get("Items", []):
+                    items.append(deserialize(raw))
+                    if limit is not None and len(items) >= limit:
+                        return items
+        return items
+
+    def old_item(self, exc: ClientError, pk: str, sk: str) -> dict[str, Any]:
+        """The item that failed a condition: from the error (ALL_OLD), else a consistent read."""
+        raw = exc.response.get("Item")
+        if raw:
+            return deserialize(raw)
+        item = self.get(pk, sk, consistent=True)
+        if item is None:
+            raise StoreError(f"item {pk} {sk} failed a condition but cannot be read")
+        return item
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _plain(value: Any) -> Any:
+    """Python values DynamoDB accepts: floats become Decimals, None map entries are dropped."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _unplain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _unplain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unplain(v) for v in value]
+    if isinstance(value, set):
+        return {_unplain(v) for v in value}
+    return value
+
+
+def serialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(_plain(v)) for k, v in item.items() if v is not None}
+
+
+def deserialize(raw: dict[str, Any]) -> dict[str, Any]:
+    return {k: _unplain(_deserializer.deserialize(v)) for k, v in raw.items()}
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def is_conditional_failure(exc: ClientError) -> bool:
+    return error_code(exc) == "ConditionalCheckFailedException"
+
+
+def describe(exc: ClientError) -> str:
+    error = exc.response.get("Error", {})
+    return f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip()
+
+
+@contextmanager
+def wrapped(action: str) -> Iterator[None]:
+    """Turn AWS errors into one-line StoreErrors."""
+    try:
+        yield
+    except ClientError as exc:
+        raise StoreError(f"{action}: {describe(exc)}") from exc
+    except BotoCoreError as exc:
+        raise StoreError(f"{action}: {exc}") from exc

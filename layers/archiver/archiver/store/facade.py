@@ -1,0 +1,153 @@
+"""`ArchiveStore`: S3 + DynamoDB storage of raw inputs, posts, versions and input outcomes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
+
+from archiver.errors import StoreError
+from archiver.store import keys
+from archiver.store.aws import Table, now
+from archiver.store.objects import ArchiveObjects
+from archiver.store.outcomes import OutcomeRecords
+from archiver.store.records import Claim, PostRecords
+from archiver.store.story_index import StoryIndex
+
+if TYPE_CHECKING:
+    from archiver.model import Input, Outcome, Post
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """What `save_post` did: archived a (new) version, or found the same content already stored."""
+
+    status: Literal["archived", "duplicate"]
+    version: int
+    keys: keys.PostKeys
+
+
+class ArchiveStore:
+    """S3 + DynamoDB storage of raw inputs, posts, versions and input outcomes.
+
+    Takes boto3 *clients*, created once by the caller and reused across warm invocations.
+    Writes go to the archive bucket only: no method accepts a bucket to write to.
+    """
+
+    def __init__(self, s3: Any, dynamodb: Any, *, archive_bucket: str, table_name: str) -> None:
+        if not archive_bucket or not table_name:
+            raise StoreError("archive bucket and table name are required")
+        self.archive_bucket = archive_bucket
+        self.table_name = table_name
+        table = Table(dynamodb, table_name)
+        self.objects = ArchiveObjects(s3, archive_bucket)
+        self.records = PostRecords(table)
+        self.outcomes = OutcomeRecords(table)
+        self.stories = StoryIndex(table)
+
+    # ----------------------------------------------------------------- raw inputs
+
+    def save_raw(self, item: Input) -> str:
+        """Store the input's bytes under their sha256 (once) and return the key."""
+        return self.objects.save_raw(item)
+
+    def download_raw(self, key: str, target: BinaryIO) -> int:
+        """Copy archived raw bytes into a local file in 1 MiB pieces (never whole in memory)."""
+        return self.objects.download_raw(key, target)
+
+    # ----------------------------------------------------------------- posts
+
+    def post_keys(self, post: Post) -> keys.PostKeys:
+        """The human-browsable keys of a post: posts/<site>/<yyyy>/<mm>/<dd>/<slug>--<id>/."""
+        return keys.post_keys(post)
+
+    def save_post(self, post: Post, raw_key: str, html: str) -> SaveResult:
+        """Archive a post: a new version when its content changed, nothing when it is a duplicate.
+
+        1. claim LATEST (conditional put / update) -> the version number, or "duplicate";
+        2. write post.json and index.html;
+        3. put the V#<n> item, then mark LATEST stored with the post's metadata.
+        A crash between the steps leaves LATEST "pending"; redelivery of the same content resumes it.
+        """
+        post_keys = keys.post_keys(post)
+        claimed = self._claim(post)
+        if claimed.duplicate:
+            return SaveResult(status="duplicate", version=claimed.version, keys=claimed.keys or post_keys)
+        version = claimed.version
+        archived_at = post.archived_at or now()
+
+        document = post.to_dict()
+        document["version"] = version
+        body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+        json_version_id = self.objects.put(post_keys.json_key, body, "application/json")
+        html_version_id = self.objects.put(post_keys.html_key, html.encode("utf-8"), "text/html; charset=utf-8")
+
+        common = {
+            "id": post.id,
+            "version": version,
+            "content_sha256": post.content_sha256,
+            "archived_at": archived_at,
+            "raw_key": raw_key,
+            "json_key": post_keys.json_key,
+            "html_key": post_keys.html_key,
+            "json_version_id": json_version_id,
+            "html_version_id": html_version_id,
+        }
+        common = self._put_version(post, version, common)
+        self._mark_stored(post, version, common)
+        return SaveResult(status="archived", version=version, keys=post_keys)
+
+    # The steps of save_post, as methods so that tests can stop a save between them.
+    def _claim(self, post: Post) -> Claim:
+        return self.records.claim(post)
+
+    def _put_version(self, post: Post, version: int, common: dict[str, Any]) -> dict[str, Any]:
+        return self.records.put_version(post, version, common)
+
+    def _mark_stored(self, post: Post, version: int, common: dict[str, Any]) -> None:
+        self.records.mark_stored(post, version, common)
+
+    def get_post(self, post_id: str) -> dict[str, Any] | None:
+        """The LATEST item of a post, as plain Python values."""
+        return self.records.get_post(post_id)
+
+    def list_versions(self, post_id: str) -> list[dict[str, Any]]:
+        """The version items of a post, oldest first."""
+        return self.records.list_versions(post_id)
+
+    def list_site_posts(self, site: str, *, newest_first: bool = True,
+                        limit: int | None = None) -> list[dict[str, Any]]:
+        """A site's posts (LATEST items) by publication date, via the BySite index."""
+        return self.records.list_site_posts(site, newest_first=newest_first, limit=limit)
+
+    # ----------------------------------------------------------------- stories
+
+    def find_story(self, post: Post) -> str | None:
+        """The story_id of an archived post whose text is near-identical to this one's, if any."""
+        return self.stories.find_story(post)
+
+    def index_story(self, post: Post) -> None:
+        """Make this post findable by later near-identical copies."""
+        self.stories.index_story(post)
+
+    def list_story_copies(self, story_id: str) -> list[dict[str, Any]]:
+        """Every post (LATEST item) that is a copy of one story, oldest first."""
+        return self.stories.list_story_copies(story_id)
+
+    # ----------------------------------------------------------------- input outcomes
+
+    def record_outcome(self, outcome: Outcome, *, received_at: str | None = None) -> None:
+        """Record the outcome of one input."""
+        self.outcomes.record(outcome, received_at=received_at)
+
+    def get_outcome(self, bucket: str | None, key: str) -> dict[str, Any] | None:
+        """The most recent outcome of an inbox object (`bucket=None`: `key` is a non-S3 origin URI)."""
+        return self.outcomes.get(bucket, key)
+
+    def list_chunk_outcomes(self, outcome: dict[str, Any]) -> list[dict[str, Any]]:
+        """The chunk outcomes of a fanned-out input (its outcome record as `get_outcome` returns it)."""
+        return self.outcomes.list_chunks(outcome)
+
+    def list_failures(self) -> list[dict[str, Any]]:
+        """Every input whose latest outcome is failed."""
+        return self.outcomes.list_failures()

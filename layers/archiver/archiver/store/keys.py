@@ -1,0 +1,103 @@
+"""Every archive bucket key and table key, built in one place.
+
+Archive bucket:
+  raw/<sha256[:2]>/<sha256>                                    original bytes, content-addressed
+  posts/<site>/<yyyy>/<mm>/<dd>/<slug>--<id>/post.json         normalized post (schema v1)
+  posts/<site>/<yyyy>/<mm>/<dd>/<slug>--<id>/index.html        standalone readable page
+  (`undated` replaces <yyyy>/<mm>/<dd> when the post has no date)
+
+Table:
+  pk=POST#<id>            sk=LATEST     the current version's metadata (+ GSI keys BySite/ByStory)
+  pk=POST#<id>            sk=V#000001   one item per archived version
+  pk=INPUT#<bucket>/<key> sk=<version id | etag | ->   the outcome of one input
+  pk=INPUT#<bucket>/<key> sk=<same>#chunk-000003      the outcome of one chunk of a fanned-out input
+  pk=SIMHASH#<band>       sk=POST#<id>  near-duplicate index: fingerprint bands -> story_id
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from archiver.ids import slugify
+
+if TYPE_CHECKING:
+    from archiver.model import Post
+
+LATEST = "LATEST"
+SLUG_MAX = 80
+
+
+@dataclass(frozen=True)
+class PostKeys:
+    """Where one post lives in the archive bucket."""
+
+    prefix: str
+    json_key: str
+    html_key: str
+
+
+def raw_key(sha256_hex: str) -> str:
+    """Content-addressed key of original bytes."""
+    return f"raw/{sha256_hex[:2]}/{sha256_hex}"
+
+
+def post_keys(post: Post) -> PostKeys:
+    """The human-browsable keys of a post: posts/<site>/<yyyy>/<mm>/<dd>/<slug>--<id>/."""
+    site = _key_segment(post.site) or "unknown-site"
+    day = _date_path(post.published_at)
+    slug = _post_slug(post)
+    prefix = f"posts/{site}/{day}/{slug}--{post.id}/"
+    return PostKeys(prefix=prefix, json_key=prefix + "post.json", html_key=prefix + "index.html")
+
+
+def stored_keys(item: dict[str, Any]) -> PostKeys | None:
+    """The keys a table item (LATEST or V#) names, if it names them."""
+    json_key, html_key = item.get("json_key"), item.get("html_key")
+    if not (json_key and html_key):
+        return None
+    return PostKeys(prefix=json_key.rsplit("/", 1)[0] + "/", json_key=json_key, html_key=html_key)
+
+
+def post_pk(post_id: str) -> str:
+    return f"POST#{post_id}"
+
+
+def version_sk(version: int) -> str:
+    return f"V#{version:06d}"
+
+
+def chunk_sk(input_sk: str, index: int | None) -> str:
+    """`<input sk>#chunk-000003`; with no index, the prefix shared by an input's chunks."""
+    return f"{input_sk}#chunk-" + ("" if index is None else f"{index:06d}")
+
+
+def input_pk(bucket: str | None, key: str | None, uri: str | None) -> str:
+    if bucket:
+        return f"INPUT#{bucket}/{key or ''}"
+    return f"INPUT#{uri or key or '-'}"
+
+
+def _post_slug(post: Post) -> str:
+    """The last segment of the post's URL path, else its title, as an ASCII slug."""
+    if post.url:
+        path = unquote(urlsplit(post.url).path)
+        last = next((seg for seg in reversed(path.split("/")) if seg), "")
+        last = re.sub(r"\.(html?|php|aspx?|md|markdown)$", "", last, flags=re.IGNORECASE)
+        # A bare number (/2024/05/, /archives/123) or a generic name says nothing: use the title.
+        if last and not last.isdigit() and last.lower() not in ("index", "post", "entry"):
+            slug = slugify(last, SLUG_MAX)
+            if slug != "untitled":
+                return slug
+    return slugify(post.title, SLUG_MAX)
+
+
+def _date_path(published_at: str | None) -> str:
+    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", published_at or "")
+    return "/".join(match.groups()) if match else "undated"
+
+
+def _key_segment(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text.lower()).strip("-.")

@@ -1,0 +1,175 @@
+"""Post records in the table: the LATEST item (claimed, then marked stored) and one V# item per version.
+
+No read before write: a conditional put of LATEST decides whether a post is new, a duplicate
+(same content hash) or a new version (a conditional update on the version it saw).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from archiver.errors import StoreError
+from archiver.store.aws import Table, describe, is_conditional_failure, now, serialize
+from archiver.store.keys import LATEST, PostKeys, post_pk, stored_keys, version_sk
+
+if TYPE_CHECKING:
+    from archiver.model import Post
+
+MAX_CLAIM_ATTEMPTS = 5
+
+# The fields copied from the post onto its LATEST item.
+_LATEST_FIELDS = (
+    "id",
+    "url",
+    "canonical_url",
+    "title",
+    "authors",
+    "published_at",
+    "categories",
+    "tags",
+    "source",
+    "story_id",
+    "content_sha256",
+    "status",
+)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The version a writer may write, or the stored version its content duplicates."""
+
+    version: int
+    duplicate: bool = False
+    keys: PostKeys | None = None  # where the duplicate's stored version lives
+
+
+class PostRecords:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def claim(self, post: Post) -> Claim:
+        pk = post_pk(post.id)
+        client, name = self._table.client, self._table.name
+        try:
+            client.put_item(
+                TableName=name,
+                Item=serialize({"pk": pk, "sk": LATEST, "id": post.id, "state": "pending", "version": 1,
+                                "content_sha256": post.content_sha256, "claimed_at": now()}),
+                ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            return Claim(version=1)
+        except ClientError as exc:
+            if not is_conditional_failure(exc):
+                raise StoreError(f"claim post {post.id}: {describe(exc)}") from exc
+            current = self._table.old_item(exc, pk, LATEST)
+        except BotoCoreError as exc:
+            raise StoreError(f"claim post {post.id}: {exc}") from exc
+
+        for _ in range(MAX_CLAIM_ATTEMPTS):
+            seen = int(current["version"])
+            if current.get("content_sha256") == post.content_sha256:
+                # Same content: stored -> duplicate; pending -> an earlier attempt crashed, resume it.
+                if current.get("state") == "stored":
+                    return Claim(version=seen, duplicate=True, keys=stored_keys(current))
+                return Claim(version=seen)
+            try:
+                client.update_item(
+                    TableName=name,
+                    Key=serialize({"pk": pk, "sk": LATEST}),
+                    UpdateExpression=(
+                        "SET #version = :next, #state = :pending, content_sha256 = :sha, claimed_at = :now"
+                    ),
+                    ConditionExpression="#version = :seen",
+                    ExpressionAttributeNames={"#version": "version", "#state": "state"},
+                    ExpressionAttributeValues=serialize({":next": seen + 1, ":seen": seen, ":pending": "pending",
+                                                         ":sha": post.content_sha256, ":now": now()}),
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return Claim(version=seen + 1)
+            except ClientError as exc:
+                if not is_conditional_failure(exc):
+                    raise StoreError(f"claim new version of post {post.id}: {describe(exc)}") from exc
+                current = self._table.old_item(exc, pk, LATEST)  # lost a race: look again
+            except BotoCoreError as exc:
+                raise StoreError(f"claim new version of post {post.id}: {exc}") from exc
+        raise StoreError(f"claim post {post.id}: too many concurrent updates")
+
+    def put_version(self, post: Post, version: int, common: dict[str, Any]) -> dict[str, Any]:
+        """Put the V#<n> item; returns the version's attributes as stored (an earlier attempt's may win)."""
+        pk = post_pk(post.id)
+        sk = version_sk(version)
+        try:
+            self._table.client.put_item(
+                TableName=self._table.name,
+                Item=serialize({"pk": pk, "sk": sk, **common}),
+                ConditionExpression="attribute_not_exists(sk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if not is_conditional_failure(exc):
+                raise StoreError(f"put version {version} of post {post.id}: {describe(exc)}") from exc
+            existing = self._table.old_item(exc, pk, sk)
+            # Written by an earlier (crashed or concurrent) attempt at the same content: keep it.
+            if existing.get("content_sha256") != post.content_sha256:
+                raise StoreError(f"version {version} of post {post.id} already exists with other content") from exc
+            return {**common, **{k: existing[k] for k in common if k in existing}}
+        except BotoCoreError as exc:
+            raise StoreError(f"put version {version} of post {post.id}: {exc}") from exc
+        return common
+
+    def mark_stored(self, post: Post, version: int, common: dict[str, Any]) -> None:
+        site = post.site
+        date_key = post.published_at or "0000"
+        item: dict[str, Any] = {field: getattr(post, field) for field in _LATEST_FIELDS}
+        item.update(common)
+        item.update({
+            "pk": post_pk(post.id),
+            "sk": LATEST,
+            "state": "stored",
+            "site": site,
+            "site_pk": f"SITE#{site}",
+            "site_sk": f"{date_key}#{post.id}",
+            "story_pk": f"STORY#{post.story_id}",
+            "story_sk": f"{date_key}#{post.id}",
+        })
+        try:
+            self._table.client.put_item(
+                TableName=self._table.name,
+                Item=serialize(item),
+                # Only the claim that is still current may publish; a newer claim wins.
+                ConditionExpression="#version = :version AND content_sha256 = :sha",
+                ExpressionAttributeNames={"#version": "version"},
+                ExpressionAttributeValues=serialize({":version": version, ":sha": post.content_sha256}),
+            )
+        except ClientError as exc:
+            if not is_conditional_failure(exc):
+                raise StoreError(f"mark post {post.id} stored: {describe(exc)}") from exc
+            # A newer version was claimed meanwhile: ours stays in its V# item and in S3.
+        except BotoCoreError as exc:
+            raise StoreError(f"mark post {post.id} stored: {exc}") from exc
+
+    def get_post(self, post_id: str) -> dict[str, Any] | None:
+        """The LATEST item of a post, as plain Python values."""
+        return self._table.get(post_pk(post_id), LATEST)
+
+    def list_versions(self, post_id: str) -> list[dict[str, Any]]:
+        """The version items of a post, oldest first."""
+        return self._table.query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
+            ExpressionAttributeValues=serialize({":pk": post_pk(post_id), ":v": "V#"}),
+        )
+
+    def list_site_posts(self, site: str, *, newest_first: bool = True,
+                        limit: int | None = None) -> list[dict[str, Any]]:
+        """A site's posts (LATEST items) by publication date, via the BySite index."""
+        return self._table.query(
+            limit=limit,
+            IndexName="BySite",
+            KeyConditionExpression="site_pk = :pk",
+            ExpressionAttributeValues=serialize({":pk": f"SITE#{site}"}),
+            ScanIndexForward=not newest_first,
+        )
