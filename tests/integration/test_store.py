@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any
@@ -358,3 +359,100 @@ def test_store_errors_are_wrapped(stack: Stack, s3: Any, ddb: Any):
     with pytest.raises(StoreError) as info:
         broken.get_post("x")
     assert info.value.code == "store_error" and "\n" not in info.value.message
+
+
+# -- a slow writer and a fast writer of the same post: the current objects never go backwards
+
+
+class Paused:
+    """A store whose S3 client stops before the first put of a post object, until released."""
+
+    def __init__(self, stack: Stack, ddb: Any) -> None:
+        self.s3 = _client("s3", stack.endpoint_url)
+        self.store = ArchiveStore(self.s3, ddb, archive_bucket=stack.archive_bucket, table_name=stack.table_name)
+        self.waiting, self.go = threading.Event(), threading.Event()
+        self.s3.meta.events.register("before-parameter-build.s3.PutObject", self._pause)
+
+    def _pause(self, params: dict[str, Any], **_: Any) -> None:
+        if params["Key"].startswith("posts/") and not self.waiting.is_set():
+            self.waiting.set()
+            assert self.go.wait(60), "the paused writer was never released"
+
+    def save_in_background(self, post: Post, raw_key: str) -> tuple[threading.Thread, list[Any]]:
+        result: list[Any] = []
+        thread = threading.Thread(target=lambda: result.append(self.store.save_post(post, raw_key, "<p>slow</p>")))
+        thread.start()
+        assert self.waiting.wait(60), "the slow writer never reached its first put"
+        return thread, result
+
+
+def current_versions(s3: Any, stack: Stack, keys: Any) -> tuple[int, str]:
+    page = s3.get_object(Bucket=stack.archive_bucket, Key=keys.html_key)["Body"].read().decode()
+    return read_json(s3, stack.archive_bucket, keys.json_key)["version"], page.rsplit("<!--", 1)[1]
+
+
+def test_slow_writer_finishing_last_never_replaces_a_newer_version(
+        store: ArchiveStore, s3: Any, ddb: Any, stack: Stack):
+    post = make_post(body="<p>v1</p>")
+    store.save_post(post, "raw/v1", "<p>1</p>")
+    slow = Paused(stack, ddb)
+    thread, slow_result = slow.save_in_background(changed(post, "<p>slow edit</p>"), "raw/slow")  # claims v2
+
+    fast = store.save_post(changed(post, "<p>fast edit</p>"), "raw/fast", "<p>fast</p>")  # claims v3, publishes
+    slow.go.set()
+    thread.join(60)
+
+    assert fast.version == 3 and slow_result[0].version == 2
+    assert current_versions(s3, stack, fast.keys) == (3, f" post {post.id} version 3 -->\n")
+    latest = store.get_post(post.id)
+    assert (latest["version"], latest["state"], latest["raw_key"]) == (3, "stored", "raw/fast")
+    # Version 2 is not lost: it lives under its own immutable keys, named by its V# item.
+    versions = {v["version"]: v for v in store.list_versions(post.id)}
+    assert sorted(versions) == [1, 2, 3]
+    v2 = versions[2]
+    assert v2["json_key"] == fast.keys.prefix + "versions/000002/post.json"
+    assert read_json(s3, stack.archive_bucket, v2["json_key"], v2["json_version_id"])["version"] == 2
+    assert slow_result[0].keys.json_key == v2["json_key"]
+
+
+def test_slow_writer_finishing_first_is_replaced_by_the_newer_version(
+        store: ArchiveStore, s3: Any, ddb: Any, stack: Stack, monkeypatch: pytest.MonkeyPatch):
+    post = make_post(body="<p>v1</p>")
+    store.save_post(post, "raw/v1", "<p>1</p>")
+    slow = Paused(stack, ddb)
+    claimed_v2 = threading.Event()
+    real_claim = slow.store._claim
+
+    def claim_then_wait(p: Post) -> Any:
+        claim = real_claim(p)
+        claimed_v2.set()
+        assert slow.go.wait(60)
+        return claim
+
+    monkeypatch.setattr(slow.store, "_claim", claim_then_wait)
+    slow.waiting.set()  # no pause at the put: the slow writer waits after its claim instead
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.append(
+        slow.store.save_post(changed(post, "<p>slow edit</p>"), "raw/slow", "<p>slow</p>")))
+    thread.start()
+    assert claimed_v2.wait(60)
+    # The fast writer claims v3 but, before it publishes, the slow one publishes v2 and finishes.
+    fast_s3 = _client("s3", stack.endpoint_url)
+    fast_store = ArchiveStore(fast_s3, ddb, archive_bucket=stack.archive_bucket, table_name=stack.table_name)
+
+    def let_slow_finish(params: dict[str, Any], **_: Any) -> None:
+        if params["Key"].startswith("posts/") and not slow.go.is_set():
+            slow.go.set()
+            thread.join(60)
+
+    fast_s3.meta.events.register("before-parameter-build.s3.PutObject", let_slow_finish)
+    fast = fast_store.save_post(changed(post, "<p>fast edit</p>"), "raw/fast", "<p>fast</p>")
+
+    assert (result[0].version, fast.version) == (2, 3)
+    assert current_versions(s3, stack, fast.keys) == (3, f" post {post.id} version 3 -->\n")
+    assert store.get_post(post.id)["version"] == 3
+    versions = {v["version"]: v for v in store.list_versions(post.id)}
+    assert sorted(versions) == [1, 2, 3]
+    # Both wrote the current key, in version order: v2's object is an older S3 version of it.
+    assert versions[2]["json_key"] == versions[3]["json_key"] == fast.keys.json_key
+    assert read_json(s3, stack.archive_bucket, fast.keys.json_key, versions[2]["json_version_id"])["version"] == 2

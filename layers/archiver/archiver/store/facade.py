@@ -65,8 +65,9 @@ class ArchiveStore:
         """Archive a post: a new version when its content changed, nothing when it is a duplicate.
 
         1. claim LATEST (conditional put / update) -> the version number, or "duplicate";
-        2. write post.json and index.html;
-        3. put the V#<n> item, then mark LATEST stored with the post's metadata.
+        2. publish post.json and index.html with conditional writes, so that the current objects never
+           go backwards (a version outdated by a faster writer is kept under its own key instead);
+        3. put the V#<n> item, then mark LATEST stored with the post's metadata (only if still current).
         A crash between the steps leaves LATEST "pending"; redelivery of the same content resumes it.
         """
         post_keys = keys.post_keys(post)
@@ -75,12 +76,21 @@ class ArchiveStore:
             return SaveResult(status="duplicate", version=claimed.version, keys=claimed.keys or post_keys)
         version = claimed.version
         archived_at = post.archived_at or now()
+        previous = claimed.previous or {}
+        aside = keys.version_keys(post_keys, version)
 
         document = post.to_dict()
         document["version"] = version
         body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
-        json_version_id = self.objects.put(post_keys.json_key, body, "application/json")
-        html_version_id = self.objects.put(post_keys.html_key, html.encode("utf-8"), "text/html; charset=utf-8")
+        # The version in the page too: no two versions' pages have the same bytes (ETag), so an
+        # If-Match on an older page can never overwrite a newer one that happens to look the same.
+        page = f"{html.rstrip()}\n<!-- post {post.id} version {version} -->\n".encode()
+        json_object = self.objects.publish(
+            post_keys.json_key, body, "application/json", version=version, aside_key=aside.json_key,
+            expected_etag=previous.get("json_etag") if previous.get("json_key") == post_keys.json_key else None)
+        html_object = self.objects.publish(
+            post_keys.html_key, page, "text/html; charset=utf-8", version=version, aside_key=aside.html_key,
+            expected_etag=previous.get("html_etag") if previous.get("html_key") == post_keys.html_key else None)
 
         common = {
             "id": post.id,
@@ -88,14 +98,18 @@ class ArchiveStore:
             "content_sha256": post.content_sha256,
             "archived_at": archived_at,
             "raw_key": raw_key,
-            "json_key": post_keys.json_key,
-            "html_key": post_keys.html_key,
-            "json_version_id": json_version_id,
-            "html_version_id": html_version_id,
+            "json_key": json_object.key,
+            "html_key": html_object.key,
+            "json_version_id": json_object.version_id,
+            "html_version_id": html_object.version_id,
+            "json_etag": json_object.etag,
+            "html_etag": html_object.etag,
         }
         common = self._put_version(post, version, common)
-        self._mark_stored(post, version, common)
-        return SaveResult(status="archived", version=version, keys=post_keys)
+        if json_object.current and html_object.current:
+            self._mark_stored(post, version, common)
+        return SaveResult(status="archived", version=version,
+                          keys=keys.stored_keys(common) or post_keys)
 
     # The steps of save_post, as methods so that tests can stop a save between them.
     def _claim(self, post: Post) -> Claim:

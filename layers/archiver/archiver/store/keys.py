@@ -4,6 +4,9 @@ Archive bucket:
   raw/<sha256[:2]>/<sha256>                                    original bytes, content-addressed
   posts/<site>/<yyyy>/<mm>/<dd>/<slug>--<id>/post.json         normalized post (schema v1)
   posts/<site>/<yyyy>/<mm>/<dd>/<slug>--<id>/index.html        standalone readable page
+  posts/<site>/<yyyy>/<mm>/<dd>/<slug>--<id>/versions/000002/{post.json,index.html}
+                                                               a version that was already outdated when
+                                                               written (a slower writer): kept, never current
   (`undated` replaces <yyyy>/<mm>/<dd> when the post has no date)
 
 Table:
@@ -50,6 +53,12 @@ def post_keys(post: Post) -> PostKeys:
     day = _date_path(post.published_at)
     slug = _post_slug(post)
     prefix = f"posts/{site}/{day}/{slug}--{post.id}/"
+    return PostKeys(prefix=prefix, json_key=prefix + "post.json", html_key=prefix + "index.html")
+
+
+def version_keys(keys: PostKeys, version: int) -> PostKeys:
+    """Immutable keys of one version, for a version that must not replace a newer current one."""
+    prefix = f"{keys.prefix}versions/{version:06d}/"
     return PostKeys(prefix=prefix, json_key=prefix + "post.json", html_key=prefix + "index.html")
 
 

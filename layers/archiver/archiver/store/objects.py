@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
@@ -18,6 +19,21 @@ if TYPE_CHECKING:
     from archiver.model import Input
 
 _METADATA_VALUE_MAX = 900  # S3 user metadata is limited to 2 KB in total
+VERSION_METADATA = "archiver-version"  # on post objects: the post version the object holds
+MAX_PUBLISH_ATTEMPTS = 8
+# A conditional write lost a race: the object exists (412), a concurrent conditional write is in
+# flight (409), or the object an If-Match names is gone (404).
+_LOST_RACE = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409", "NoSuchKey", "404"})
+
+
+@dataclass(frozen=True)
+class Published:
+    """Where one version's object went: the current key, or its own immutable key if it was outdated."""
+
+    key: str
+    version_id: str | None
+    etag: str | None
+    current: bool
 
 
 class ArchiveObjects:
@@ -84,22 +100,65 @@ class ArchiveObjects:
                 body.close()
         return written
 
-    def put(self, key: str, body: bytes, content_type: str) -> str | None:
-        """Put one object; returns its S3 version id."""
-        with wrapped(f"put object {key}"):
-            response = self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
-        return response.get("VersionId")
+    def publish(self, key: str, body: bytes, content_type: str, *, version: int, expected_etag: str | None,
+                aside_key: str) -> Published:
+        """Make `body` (post version `version`) the current object at `key`, unless a newer version is there.
 
-    def exists(self, key: str) -> bool:
+        The current object never goes backwards. Every write is conditional: `If-Match` on the ETag of
+        the object it replaces (`expected_etag`, known from the claim, so no read first), or
+        `If-None-Match: *` for a new key. When the condition fails, the object's version (its
+        `archiver-version` metadata) decides: older -> try again over it; the same -> an earlier attempt
+        wrote it; newer -> this version is kept under its own immutable `aside_key` instead.
+        """
+        condition = {"IfMatch": expected_etag} if expected_etag else {"IfNoneMatch": "*"}
+        for _ in range(MAX_PUBLISH_ATTEMPTS):
+            response = self._put_conditionally(key, body, content_type, version, condition)
+            if response is not None:
+                return Published(key, response.get("VersionId"), _etag(response), current=True)
+            head = self._head(key)
+            if head is None:
+                condition = {"IfNoneMatch": "*"}
+                continue
+            seen = _version_of(head)
+            if seen == version:
+                return Published(key, head.get("VersionId"), _etag(head), current=True)
+            if seen > version:
+                return self._keep_aside(aside_key, body, content_type, version)
+            condition = {"IfMatch": _etag(head)}
+        raise StoreError(f"publish {key}: too many concurrent writers")
+
+    def _keep_aside(self, key: str, body: bytes, content_type: str, version: int) -> Published:
+        """Write an outdated version under its own key, once."""
+        response = self._put_conditionally(key, body, content_type, version, {"IfNoneMatch": "*"})
+        if response is None:  # an earlier attempt at this version wrote it
+            response = self._head(key) or {}
+        return Published(key, response.get("VersionId"), _etag(response), current=False)
+
+    def _put_conditionally(self, key: str, body: bytes, content_type: str, version: int,
+                           condition: dict[str, str]) -> dict[str, Any] | None:
+        """Put with a condition; None when the condition failed."""
         try:
-            self._s3.head_object(Bucket=self.bucket, Key=key)
+            return self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type,
+                                       Metadata={VERSION_METADATA: str(version)}, **condition)
+        except ClientError as exc:
+            if error_code(exc) in _LOST_RACE:
+                return None
+            raise StoreError(f"put object {key}: {describe(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StoreError(f"put object {key}: {exc}") from exc
+
+    def _head(self, key: str) -> dict[str, Any] | None:
+        try:
+            return self._s3.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
-                return False
+                return None
             raise StoreError(f"head object {key}: {describe(exc)}") from exc
         except BotoCoreError as exc:
             raise StoreError(f"head object {key}: {exc}") from exc
-        return True
+
+    def exists(self, key: str) -> bool:
+        return self._head(key) is not None
 
 
 def guess_content_type(name: str, data: bytes) -> str:
@@ -121,6 +180,16 @@ def guess_content_type(name: str, data: bytes) -> str:
     if head.startswith(b"---"):
         return "text/markdown"
     return "application/octet-stream"
+
+
+def _etag(response: dict[str, Any]) -> str | None:
+    return response.get("ETag") or None
+
+
+def _version_of(head: dict[str, Any]) -> int:
+    """The post version an object holds (0 for objects written before versions were recorded on them)."""
+    value = (head.get("Metadata") or {}).get(VERSION_METADATA, "0")
+    return int(value) if value.isdigit() else 0
 
 
 def _metadata_value(text: str) -> str:

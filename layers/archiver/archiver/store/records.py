@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from archiver.errors import StoreError
-from archiver.store.aws import Table, describe, is_conditional_failure, now, serialize
+from archiver.store.aws import Table, describe, deserialize, is_conditional_failure, now, serialize
 from archiver.store.keys import LATEST, PostKeys, post_pk, stored_keys, version_sk
 
 if TYPE_CHECKING:
@@ -44,6 +44,8 @@ class Claim:
     version: int
     duplicate: bool = False
     keys: PostKeys | None = None  # where the duplicate's stored version lives
+    # The LATEST item this claim replaced (its keys and S3 ETags): the objects a new version replaces.
+    previous: dict[str, Any] | None = None
 
 
 class PostRecords:
@@ -77,7 +79,7 @@ class PostRecords:
                     return Claim(version=seen, duplicate=True, keys=stored_keys(current))
                 return Claim(version=seen)
             try:
-                client.update_item(
+                response = client.update_item(
                     TableName=name,
                     Key=serialize({"pk": pk, "sk": LATEST}),
                     UpdateExpression=(
@@ -87,9 +89,10 @@ class PostRecords:
                     ExpressionAttributeNames={"#version": "version", "#state": "state"},
                     ExpressionAttributeValues=serialize({":next": seen + 1, ":seen": seen, ":pending": "pending",
                                                          ":sha": post.content_sha256, ":now": now()}),
+                    ReturnValues="ALL_OLD",
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
-                return Claim(version=seen + 1)
+                return Claim(version=seen + 1, previous=deserialize(response.get("Attributes") or {}))
             except ClientError as exc:
                 if not is_conditional_failure(exc):
                     raise StoreError(f"claim new version of post {post.id}: {describe(exc)}") from exc
