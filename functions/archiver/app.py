@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from archiver.chunks import SqsChunkQueue, from_message
 from archiver.config import Settings
 from archiver.dates import zone
-from archiver.errors import ArchiverError, InputTooLarge
+from archiver.errors import ArchiverError
 from archiver.events import (
     ObjectRef,
     event_kind,
@@ -23,9 +23,8 @@ from archiver.events import (
     objects_in_s3_notification,
     objects_in_sqs_body,
 )
-from archiver.inbox import read_input
-from archiver.model import Origin
-from archiver.pipeline import archive_chunk, archive_input, failed_outcome
+from archiver.inbox import archive_object as archive_inbox_object
+from archiver.pipeline import archive_chunk
 from archiver.spool import RawCache
 from archiver.store import ArchiveStore
 
@@ -49,7 +48,7 @@ chunk_queue = SqsChunkQueue(boto3.client("sqs"), SETTINGS.queue_url) if SETTINGS
 raw_cache = RawCache(SETTINGS.spool_dir or None)  # the raw object chunks read, kept across warm starts
 DEFAULT_TZ = zone(SETTINGS.default_timezone)
 METRIC_BY_STATUS = {"archived": "InputsArchived", "duplicate": "InputsDuplicate", "failed": "InputsFailed",
-                    "fanned_out": "InputsFannedOut"}
+                    "fanned_out": "InputsFannedOut", "gone": "InputsGone"}
 
 
 class InputFailed(ArchiverError):
@@ -63,20 +62,14 @@ def archive_object(ref: ObjectRef) -> Outcome | None:
     if ref.bucket == SETTINGS.archive_bucket:  # never re-ingest our own output
         logger.warning("ignoring an event for the archive bucket", extra={"key": ref.key})
         return None
-    try:
-        item = read_input(s3, ref, max_bytes=SETTINGS.max_input_bytes, spool_bytes=SETTINGS.spool_bytes,
-                          spool_dir=SETTINGS.spool_dir or None)
-    except InputTooLarge as exc:  # too big to hold: it stays in the inbox, its failure is recorded
-        outcome = failed_outcome(Origin("s3", f"s3://{ref.bucket}/{ref.key}", ref.bucket, ref.key), exc)
-        store.record_outcome(outcome)
+    outcome = archive_inbox_object(s3, ref, store, settings=SETTINGS, default_tz=DEFAULT_TZ, queue=chunk_queue)
+    if outcome.redelivered:  # already archived by an earlier delivery: nothing was done again
+        metrics.add_metric(name="InputsRedelivered", unit=MetricUnit.Count, value=1)
     else:
-        with item:  # a spooled copy in /tmp is deleted when done
-            outcome = archive_input(item, store, default_tz=DEFAULT_TZ, max_bytes=SETTINGS.max_input_bytes,
-                                    queue=chunk_queue, chunk_posts=SETTINGS.chunk_posts)
-    metrics.add_metric(name=METRIC_BY_STATUS[outcome.status], unit=MetricUnit.Count, value=1)
-    if outcome.status == "archived":
+        metrics.add_metric(name=METRIC_BY_STATUS[outcome.status], unit=MetricUnit.Count, value=1)
+    if outcome.status == "archived" and not outcome.redelivered:
         metrics.add_metric(name="PostsArchived", unit=MetricUnit.Count, value=len(outcome.post_ids))
-    if outcome.status == "fanned_out":
+    if outcome.status == "fanned_out" and not outcome.redelivered:
         metrics.add_metric(name="ChunksQueued", unit=MetricUnit.Count, value=outcome.chunks)
     logger.info("input processed", extra=outcome.to_dict())
     if outcome.status == "failed":

@@ -14,6 +14,7 @@ import jsonschema
 import pytest
 
 from archiver.cli import main
+from archiver.local.runner import inbox_keys
 from archiver.schema import post_schema
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -67,8 +68,9 @@ def test_local_ingest_archives_every_format(inputs: list[Path]) -> None:
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [line["key"] for line in lines] == [p.name for p in inputs]
+    assert [line["key"] for line in lines] == inbox_keys(inputs)
+    keys = {p.name: line["key"] for p, line in zip(inputs, lines, strict=True)}
     for line in lines:
         assert line["status"] in ("archived", "duplicate") and line["post_ids"], line
     bundled = {line["key"]: line["post_ids"] for line in lines}
-    assert len(bundled["posts.zip"]) == 2 and bundled["posts.zip"] == bundled["posts.tar.gz"]
+    assert len(bundled[keys["posts.zip"]]) == 2 and bundled[keys["posts.zip"]] == bundled[keys["posts.tar.gz"]]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.local.runner import LocalFunction, sqs_event
+from archiver.local.runner import LocalFunction, retarget, sqs_event
 from archiver.local.stack import LocalAWS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -27,8 +27,16 @@ def function(clean_aws: LocalAWS) -> LocalFunction:
     return LocalFunction(clean_aws, clean_aws.resources)
 
 
-def drop(function: LocalFunction, key: str, body: bytes) -> None:
-    function.aws.client("s3").put_object(Bucket=function.resources.inbox_bucket, Key=key, Body=body)
+def drop(function: LocalFunction, key: str, body: bytes) -> tuple[str, str | None]:
+    """Put an object into the inbox; its (etag, version id)."""
+    response = function.aws.client("s3").put_object(Bucket=function.resources.inbox_bucket, Key=key, Body=body)
+    return response["ETag"].strip('"'), response.get("VersionId")
+
+
+def sample_event(function: LocalFunction, name: str, key: str, version: tuple[str, str | None]) -> dict:
+    """A sample event from events/, naming the version of `key` that was dropped (as S3 would)."""
+    event = json.loads((REPO_ROOT / "events" / name).read_text("utf-8"))
+    return retarget(event, {(function.resources.inbox_bucket, key): version})
 
 
 def queued_batch(function: LocalFunction) -> tuple[dict, dict[str, str]]:
@@ -100,10 +108,14 @@ def test_redelivered_event_archives_one_version(function: LocalFunction) -> None
     event, _ = queued_batch(function)
 
     assert function.invoke(event) == {"batchItemFailures": []}
+    first = function.store.get_outcome(function.resources.inbox_bucket, GOOD)
     assert function.invoke(event) == {"batchItemFailures": []}  # SQS delivers at least once
 
+    # History, not last write wins: the first outcome stands, the redelivery is counted.
     outcome = function.store.get_outcome(function.resources.inbox_bucket, GOOD)
-    assert outcome["status"] == "duplicate"
+    assert outcome["status"] == "archived" and outcome["attempts"] == 2
+    assert outcome["post_ids"] == first["post_ids"] and outcome["updated_at"] == first["updated_at"]
+    assert outcome["last_attempt_at"] >= first["last_attempt_at"]
     post_id = outcome["post_ids"][0]
     assert [v["version"] for v in function.store.list_versions(post_id)] == [1]
     post = function.store.get_post(post_id)
@@ -157,8 +169,7 @@ def test_unicode_key_with_spaces_is_decoded_via_the_queue(function: LocalFunctio
     ("eventbridge-object-created.json", "2024-05-01-welcome-to-the-archive.md"),
 ])
 def test_direct_s3_and_eventbridge_events_are_archived(function: LocalFunction, event_file: str, key: str) -> None:
-    drop(function, key, (SAMPLES / key).read_bytes())
-    event = json.loads((REPO_ROOT / "events" / event_file).read_text("utf-8"))
+    event = sample_event(function, event_file, key, drop(function, key, (SAMPLES / key).read_bytes()))
 
     function.invoke(event)
 
@@ -166,8 +177,7 @@ def test_direct_s3_and_eventbridge_events_are_archived(function: LocalFunction, 
 
 
 def test_direct_s3_event_with_a_bad_object_raises_after_recording_it(function: LocalFunction) -> None:
-    drop(function, GOOD, UNTERMINATED)
-    event = json.loads((REPO_ROOT / "events" / "s3-put.json").read_text("utf-8"))
+    event = sample_event(function, "s3-put.json", GOOD, drop(function, GOOD, UNTERMINATED))
 
     with pytest.raises(Exception, match="bad_front_matter"):  # Lambda retries failed async invocations
         function.invoke(event)
@@ -215,3 +225,64 @@ def test_republished_copy_without_canonical_joins_the_original_story(function: L
     story = function.store.get_post(first)["story_id"]
     assert function.store.get_post(second)["story_id"] == story
     assert {p["id"] for p in function.store.list_story_copies(story)} == {first, second}
+
+
+def test_key_overwritten_before_its_first_event_is_handled_archives_both_versions(function: LocalFunction) -> None:
+    original = (SAMPLES / GOOD).read_bytes()
+    changed = original.replace(b"no date has been set", b"talks resume on Friday")
+    drop(function, GOOD, original)
+    drop(function, GOOD, changed)  # before the first notification is handled
+
+    event, _ = queued_batch(function)
+    assert function.invoke(event) == {"batchItemFailures": []}
+
+    records = function.store.outcomes._table.query(
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"INPUT#{function.resources.inbox_bucket}/{GOOD}"}})
+    assert sorted(r["status"] for r in records) == ["archived", "archived"]  # one record per version
+    post_id = records[0]["post_ids"][0]
+    versions = function.store.list_versions(post_id)
+    assert [v["version"] for v in versions] == [1, 2]  # neither edit was lost
+    s3, bucket = function.aws.client("s3"), function.resources.archive_bucket
+    raws = {s3.get_object(Bucket=bucket, Key=v["raw_key"])["Body"].read() for v in versions}
+    assert raws == {original, changed}
+
+
+def test_event_naming_a_version_id_reads_exactly_that_version(function: LocalFunction) -> None:
+    original = (SAMPLES / GOOD).read_bytes()
+    etag, version_id = drop(function, GOOD, original)
+    drop(function, GOOD, UNTERMINATED)  # the key now holds something else
+    assert version_id
+    event = sample_event(function, "s3-put.json", GOOD, (etag, version_id))
+
+    function.invoke(event)
+
+    outcome = function.store.get_outcome(function.resources.inbox_bucket, GOOD)
+    assert (outcome["status"], outcome["sk"], outcome["version_id"]) == ("archived", version_id, version_id)
+    raw = function.aws.client("s3").get_object(Bucket=function.resources.archive_bucket, Key=outcome["raw_key"])
+    assert raw["Body"].read() == original
+
+
+def test_object_deleted_before_it_is_read_is_recorded_gone_not_retried(function: LocalFunction) -> None:
+    etag, version_id = drop(function, GOOD, (SAMPLES / GOOD).read_bytes())
+    function.aws.client("s3").delete_object(Bucket=function.resources.inbox_bucket, Key=GOOD, VersionId=version_id)
+    event, _ = queued_batch(function)
+
+    assert function.invoke(event) == {"batchItemFailures": []}  # nothing to retry
+
+    outcome = function.store.get_outcome(function.resources.inbox_bucket, GOOD)
+    assert outcome["status"] == "gone" and outcome["etag"] == etag
+    assert outcome["error"]["code"] in ("object_gone", "object_overwritten")
+    assert outcome["error"]["stage"] == "read" and "before it could be read" in outcome["error"]["message"]
+    assert function.store.list_failures() == []
+
+
+def test_event_naming_a_deleted_version_records_it_gone(function: LocalFunction) -> None:
+    etag, version_id = drop(function, GOOD, (SAMPLES / GOOD).read_bytes())
+    function.aws.client("s3").delete_object(Bucket=function.resources.inbox_bucket, Key=GOOD, VersionId=version_id)
+
+    function.invoke(sample_event(function, "s3-put.json", GOOD, (etag, version_id)))
+
+    outcome = function.store.get_outcome(function.resources.inbox_bucket, GOOD)
+    assert outcome["status"] == "gone" and outcome["error"]["code"] == "object_gone"
+    assert version_id in outcome["error"]["message"]

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from archiver.local.runner import inbox_keys
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = REPO_ROOT / "events" / "samples"
 
@@ -27,13 +29,34 @@ def test_ingest_archives_the_samples_and_exports_the_archive(tmp_path: Path) -> 
 
     assert result.returncode == 1, result.stderr  # one input failed
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [line["key"] for line in lines] == [p.name for p in samples] + ["broken.md"]
+    assert [line["key"] for line in lines] == inbox_keys([*samples, bad])
+    assert all(line["key"].endswith(p.name) for line, p in zip(lines, [*samples, bad], strict=True))
     assert [line["status"] for line in lines] == ["archived"] * len(samples) + ["failed"]
     assert lines[-1]["error"]["code"] == "bad_front_matter"
     assert "archived" in result.stderr and "1 failed" in result.stderr
     pages = list((tmp_path / "out" / "posts").rglob("index.html"))
     assert len(pages) == len(samples)
     assert len(list((tmp_path / "out" / "raw").rglob("*"))) >= len(samples) + 1  # the bad input's bytes too
+
+
+def test_inbox_keys_are_relative_to_the_common_folder(tmp_path: Path) -> None:
+    assert inbox_keys([tmp_path / "a" / "post.md", tmp_path / "b" / "post.md"]) == ["a/post.md", "b/post.md"]
+    assert inbox_keys([tmp_path / "one.md", tmp_path / "two.md"]) == ["one.md", "two.md"]
+    assert inbox_keys([tmp_path / "x" / "y" / "deep.md", tmp_path / "x" / "top.md"]) == ["y/deep.md", "top.md"]
+
+
+def test_ingest_of_two_files_with_one_name_archives_both(tmp_path: Path) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "post.md").write_text(f"---\ntitle: Post from {folder}\n---\nThe {folder} body.\n")
+
+    result = archiver("local", "ingest", "a/post.md", "b/post.md", "--template", str(REPO_ROOT / "template.yaml"),
+                      cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(line["key"], line["status"]) for line in lines] == [("a/post.md", "archived"), ("b/post.md", "archived")]
+    assert lines[0]["post_ids"] != lines[1]["post_ids"]
 
 
 def test_ingest_exits_zero_when_nothing_failed() -> None:

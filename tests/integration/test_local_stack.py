@@ -65,9 +65,9 @@ def test_archive_bucket_is_versioned_encrypted_and_private(local_aws: LocalAWS):
     assert ownership == expected["OwnershipControls"]
 
 
-def test_inbox_is_not_versioned(local_aws: LocalAWS):
+def test_inbox_is_versioned(local_aws: LocalAWS):
     s3 = local_aws.client("s3")
-    assert "Status" not in s3.get_bucket_versioning(Bucket=local_aws.resources.inbox_bucket)
+    assert s3.get_bucket_versioning(Bucket=local_aws.resources.inbox_bucket)["Status"] == "Enabled"
 
 
 def test_table_has_the_template_keys_indexes_billing_and_recovery(local_aws: LocalAWS):

@@ -309,6 +309,27 @@ def test_failed_outcome_is_readable_and_listed(store: ArchiveStore):
     assert not any(f["pk"] == f"INPUT#inbox/{key}" for f in store.list_failures())
 
 
+def test_first_finished_outcome_stands_and_later_attempts_are_counted(store: ArchiveStore):
+    key = f"drops/{uuid.uuid4().hex}.md"
+    origin = Origin("s3", f"s3://inbox/{key}", "inbox", key, version_id="v1")
+    assert store.begin_input(origin, raw_key="raw/aa/a") is None
+    assert store.get_outcome("inbox", key)["status"] == "pending"  # what a crash would leave
+    store.record_outcome(Outcome("archived", origin, raw_key="raw/aa/a", post_ids=["p1"]), begun=True)
+    first = store.get_outcome("inbox", key)
+
+    # A redelivery: begin returns the finished record, the attempt is counted, nothing replaced.
+    again = store.begin_input(origin, raw_key="raw/aa/a")
+    assert again["status"] == "archived" and again["post_ids"] == ["p1"]
+    store.record_outcome(Outcome("duplicate", origin, raw_key="raw/aa/a", post_ids=["p1"]))
+    failure = Failure(code="store_error", stage="store", message="throttled")
+    store.record_outcome(Outcome("failed", origin, raw_key="raw/aa/a", error=failure))
+
+    outcome = store.get_outcome("inbox", key)
+    assert (outcome["status"], outcome["post_ids"], outcome["attempts"]) == ("archived", ["p1"], 4)
+    assert outcome["updated_at"] == first["updated_at"] and "error" not in outcome
+    assert outcome["last_status"] == "failed" and outcome["last_error"] == failure.to_dict()
+
+
 def test_outcome_without_bucket_is_keyed_by_uri(store: ArchiveStore, ddb: Any, stack: Stack):
     uri = f"/tmp/{uuid.uuid4().hex}.md"
     store.record_outcome(Outcome("duplicate", Origin("file", uri), post_ids=["p"]))

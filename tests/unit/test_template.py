@@ -144,7 +144,9 @@ def test_function_never_writes_to_the_inbox(template):
         assert not any(action.endswith("*") for action in actions), f"wildcard action in {statement}"
         assert "*" not in resources, f"wildcard resource in {statement}"
         if any("InboxBucket" in resource for resource in resources):
-            assert actions <= {"s3:GetObject", "s3:GetObjectVersion"}, statement
+            # Read-only: objects (any version) and listings, never a write.
+            assert actions <= {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions"}, \
+                statement
     inbox = [s for s in statements if any("InboxBucket" in str(r) for r in as_list(s["Resource"]))]
     assert inbox, "the function must be allowed to read the inbox"
 
@@ -156,6 +158,7 @@ def test_function_policies_grant_exactly_the_storage_actions(template):
         "s3:GetObjectVersion",
         "s3:PutObject",
         "s3:ListBucket",
+        "s3:ListBucketVersions",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:GetItem",
@@ -198,6 +201,10 @@ def test_table_is_on_demand_with_point_in_time_recovery(template):
 
 def test_archive_bucket_is_versioned(template):
     assert props(template, "ArchiveBucket")["VersioningConfiguration"] == {"Status": "Enabled"}
+
+
+def test_inbox_is_versioned_so_each_event_names_a_version_that_stays_readable(template):
+    assert props(template, "InboxBucket")["VersioningConfiguration"] == {"Status": "Enabled"}
 
 
 def test_inbox_queue_has_a_redrive_policy_and_outlasts_the_function(template):

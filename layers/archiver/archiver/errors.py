@@ -50,3 +50,10 @@ class NormalizeError(ArchiverError):
 class StoreError(ArchiverError):
     code = "store_error"
     stage = "store"
+
+
+class ObjectGone(ArchiverError):
+    """The inbox object (the version an event names) no longer exists: deleted or overwritten before it was read."""
+
+    code = "object_gone"
+    stage = "read"

@@ -1,31 +1,50 @@
-"""Reading dropped objects from the inbox bucket: read-only, by design."""
+"""Reading dropped objects from the inbox bucket (read-only, by design) and archiving them.
+
+The version an event names is the one read: by its `versionId` (the inbox is versioned), else by
+its `eTag` (`If-Match`; when the key was overwritten since, the version with that ETag is looked
+up among the key's versions). An object deleted before it is read is recorded as `gone`.
+"""
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from archiver.errors import InputTooLarge
+from botocore.exceptions import ClientError
+
+from archiver.errors import InputTooLarge, ObjectGone
 from archiver.events import ObjectRef
-from archiver.model import Input, Origin
+from archiver.model import Input, Origin, Outcome
 from archiver.spool import PIECE_BYTES, spool
+
+if TYPE_CHECKING:
+    from archiver.chunks import ChunkQueue
+    from archiver.config import Settings
+    from archiver.store import ArchiveStore
+
+_MISSING = frozenset({"NoSuchKey", "NoSuchVersion", "404", "NotFound"})
+_CHANGED = frozenset({"PreconditionFailed", "412"})
+MAX_VERSIONS_SEARCHED = 1000  # versions of one key looked through for an ETag (one listing page)
 
 
 def read_input(s3: Any, ref: ObjectRef, *, max_bytes: int, spool_bytes: int | None = None,
                spool_dir: str | None = None) -> Input:
-    """Get the object as an Input; the origin records the version actually read.
+    """Get the version of the object the event names, as an Input; the origin records that version.
 
     Objects larger than `spool_bytes` are copied to a temporary file in `spool_dir` in 1 MiB
     pieces and the Input is backed by it (use it as a context manager: it deletes the file), so a
     100 MB export never sits in memory; smaller ones are read into bytes.
+    Raises ObjectGone when that version no longer exists, InputTooLarge over `max_bytes`.
     """
-    response = s3.get_object(Bucket=ref.bucket, Key=ref.key)
+    response = _get_exact_version(s3, ref)
+    uri = f"s3://{ref.bucket}/{ref.key}"
     if response["ContentLength"] > max_bytes:  # checked before the body is read into memory
         response["Body"].close()
-        raise InputTooLarge(f"s3://{ref.bucket}/{ref.key} is {response['ContentLength']} bytes, over {max_bytes}")
+        raise InputTooLarge(f"{uri} is {response['ContentLength']} bytes, over {max_bytes}")
     origin = Origin(
         kind="s3",
-        uri=f"s3://{ref.bucket}/{ref.key}",
+        uri=uri,
         bucket=ref.bucket,
         key=ref.key,
         version_id=response.get("VersionId") if response.get("VersionId") not in (None, "null") else None,
@@ -35,9 +54,64 @@ def read_input(s3: Any, ref: ObjectRef, *, max_bytes: int, spool_bytes: int | No
     body = response["Body"]
     if spool_bytes is not None and response["ContentLength"] > spool_bytes:
         try:
-            path = spool(body.iter_chunks(PIECE_BYTES), directory=spool_dir, max_bytes=max_bytes,
-                         what=f"s3://{ref.bucket}/{ref.key}")
+            path = spool(body.iter_chunks(PIECE_BYTES), directory=spool_dir, max_bytes=max_bytes, what=uri)
         finally:
             body.close()
         return Input.from_file(path, name, origin, temporary=True)
     return Input(data=body.read(), name=name, origin=origin)
+
+
+def _get_exact_version(s3: Any, ref: ObjectRef) -> dict[str, Any]:
+    what = f"s3://{ref.bucket}/{ref.key}"
+    params: dict[str, Any] = {"Bucket": ref.bucket, "Key": ref.key}
+    etag = (ref.etag or "").strip('"')
+    if ref.version_id and ref.version_id != "null":
+        params["VersionId"] = ref.version_id
+    elif etag:
+        params["IfMatch"] = etag
+    try:
+        return s3.get_object(**params)
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in _MISSING:
+            version = f" (version {ref.version_id})" if "VersionId" in params else ""
+            raise ObjectGone(f"{what}{version} was deleted before it could be read") from exc
+        if code not in _CHANGED:
+            raise
+    # Overwritten since the event: the version with the event's ETag, if versions are kept.
+    version_id = _version_with_etag(s3, ref, etag)
+    if version_id is None:
+        raise ObjectGone(f"{what} was overwritten before it could be read (no version has ETag {etag})",
+                         code="object_overwritten")
+    return s3.get_object(Bucket=ref.bucket, Key=ref.key, VersionId=version_id)
+
+
+def _version_with_etag(s3: Any, ref: ObjectRef, etag: str) -> str | None:
+    response = s3.list_object_versions(Bucket=ref.bucket, Prefix=ref.key, MaxKeys=MAX_VERSIONS_SEARCHED)
+    for version in response.get("Versions", []):
+        if version["Key"] == ref.key and version.get("ETag", "").strip('"') == etag:
+            return version["VersionId"]
+    return None
+
+
+def archive_object(s3: Any, ref: ObjectRef, store: ArchiveStore, *, settings: Settings, default_tz: tzinfo,
+                   queue: ChunkQueue | None = None) -> Outcome:
+    """Read one inbox object (the version its event names) and archive it; every path records an outcome."""
+    from archiver.pipeline import archive_input, failed_outcome
+
+    origin = Origin("s3", f"s3://{ref.bucket}/{ref.key}", ref.bucket, ref.key, version_id=ref.version_id,
+                    etag=(ref.etag or "").strip('"') or None)
+    try:
+        item = read_input(s3, ref, max_bytes=settings.max_input_bytes, spool_bytes=settings.spool_bytes,
+                          spool_dir=settings.spool_dir or None)
+    except ObjectGone as exc:  # nothing to archive and nothing to retry
+        outcome = Outcome(status="gone", origin=origin, error=failed_outcome(origin, exc).error)
+        store.record_outcome(outcome)
+        return outcome
+    except Exception as exc:  # too big, unreadable, even a bug: it stays in the inbox, the failure is recorded
+        outcome = failed_outcome(origin, exc, stage="read")
+        store.record_outcome(outcome)
+        return outcome
+    with item:  # a spooled copy in /tmp is deleted when done
+        return archive_input(item, store, default_tz=default_tz, max_bytes=settings.max_input_bytes,
+                             queue=queue, chunk_posts=settings.chunk_posts)

@@ -14,8 +14,17 @@ from typing import Any, BinaryIO, Literal
 SCHEMA_VERSION = 1
 
 # `fanned_out`: an input too big for one invocation, split into chunks archived by further
-# invocations; each chunk records its own outcome (see Chunk).
-OutcomeStatus = Literal["archived", "duplicate", "failed", "fanned_out"]
+# invocations; each chunk records its own outcome (see Chunk). `gone`: the object was deleted (or
+# overwritten, without versions) before it could be read: nothing to archive, nothing to retry.
+OutcomeStatus = Literal["archived", "duplicate", "failed", "fanned_out", "gone"]
+# An outcome record is `pending` while an attempt runs (or after it crashed), `failed` after a
+# failure: both are retried. Any other status is finished: a redelivery must not redo it.
+UNFINISHED = ("pending", "failed")
+
+
+def is_finished(record: dict[str, Any] | None) -> bool:
+    """Whether an outcome record (as the store returns it) holds a finished outcome."""
+    return record is not None and record.get("status") not in (None, *UNFINISHED)
 
 
 @dataclass(frozen=True)
@@ -218,6 +227,9 @@ class Outcome:
     error: Failure | None = None
     chunks: int = 0  # fanned_out: how many chunks were queued
     chunk: Chunk | None = None  # the outcome of one chunk of a fanned-out input
+    # A redelivered input whose outcome was already recorded: nothing was done again, and this is
+    # the recorded (first) outcome; the record counts the attempt.
+    redelivered: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         result = {
@@ -232,4 +244,6 @@ class Outcome:
         if self.chunk is not None:
             result["chunk"] = {"index": self.chunk.index, "start": self.chunk.start, "stop": self.chunk.stop,
                                "total": self.chunk.total}
+        if self.redelivered:
+            result["redelivered"] = True
         return result

@@ -9,11 +9,11 @@ chunks of its posts and each chunk comes back to `archive_chunk` (see archiver.c
 from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archiver import formats
 from archiver.errors import ArchiverError, InputTooLarge, ParseError
-from archiver.model import Chunk, Failure, Input, Origin, Outcome, Post
+from archiver.model import Chunk, Failure, Input, Origin, Outcome, Post, is_finished
 from archiver.normalize import normalize
 from archiver.render import render_post_html
 from archiver.spool import spool_to_file
@@ -47,6 +47,9 @@ def archive_input(item: Input, store: ArchiveStore, *, default_tz: tzinfo = UTC,
     posts is fanned out: one chunk message per `chunk_posts` posts, outcome `fanned_out`.
     """
     raw_key = store.save_raw(item)
+    before = store.begin_input(item.origin, raw_key=raw_key)
+    if is_finished(before):  # a redelivery of an input already archived: its first outcome stands
+        return recorded_outcome(before, item.origin)
     if queue is not None and chunk_posts > 0:
         fanned = fan_out(item, raw_key, store, queue, chunk_posts=chunk_posts, max_bytes=max_bytes)
         if fanned is not None:
@@ -65,7 +68,7 @@ def archive_input(item: Input, store: ArchiveStore, *, default_tz: tzinfo = UTC,
         outcome = Outcome(status=status, origin=item.origin, raw_key=raw_key, post_ids=saved)
     except Exception as exc:  # any error, even a bug, must leave a failure record behind
         outcome = failed_outcome(item.origin, exc, stage=stage, raw_key=raw_key, post_ids=saved)
-    store.record_outcome(outcome)
+    store.record_outcome(outcome, begun=True)
     return outcome
 
 
@@ -116,7 +119,7 @@ def fan_out(item: Input, raw_key: str, store: ArchiveStore, queue: ChunkQueue, *
         outcome = Outcome(status="fanned_out", origin=item.origin, raw_key=raw_key, chunks=len(planned))
     except Exception as exc:  # any error, even a bug, must leave a failure record behind
         outcome = failed_outcome(item.origin, exc, stage="fan_out", raw_key=raw_key)
-    store.record_outcome(outcome)
+    store.record_outcome(outcome, begun=True)
     return outcome
 
 
@@ -128,6 +131,11 @@ def archive_chunk(chunk: Chunk, store: ArchiveStore, *, default_tz: tzinfo = UTC
     never whole into memory, and only this chunk's posts are built. Posts get the input's origin,
     so their ids are those the whole input would give; a redelivered chunk archives duplicates only.
     """
+    before = store.begin_input(chunk.origin, raw_key=chunk.raw_key, chunk=chunk)
+    if is_finished(before):  # a redelivered chunk: its first outcome stands
+        outcome = recorded_outcome(before, chunk.origin)
+        outcome.chunk = chunk
+        return outcome
     saved: list[str] = []
     duplicates = 0
     stage = "read"
@@ -152,7 +160,7 @@ def archive_chunk(chunk: Chunk, store: ArchiveStore, *, default_tz: tzinfo = UTC
     except Exception as exc:  # any error, even a bug, must leave a failure record behind
         outcome = failed_outcome(chunk.origin, exc, stage=stage, raw_key=chunk.raw_key, post_ids=saved)
         outcome.chunk = chunk
-    store.record_outcome(outcome)
+    store.record_outcome(outcome, begun=True)
     return outcome
 
 
@@ -163,6 +171,14 @@ def _raw_input(chunk: Chunk, store: ArchiveStore, cache: RawCache | None) -> Inp
         return Input.from_file(path, chunk.name, chunk.origin)
     path = spool_to_file(lambda f: store.download_raw(chunk.raw_key, f))
     return Input.from_file(path, chunk.name, chunk.origin, temporary=True)
+
+
+def recorded_outcome(record: dict[str, Any], origin: Origin) -> Outcome:
+    """The outcome an earlier attempt recorded for this input, as an Outcome (marked redelivered)."""
+    error = record.get("error")
+    return Outcome(status=record["status"], origin=origin, raw_key=record.get("raw_key"),
+                   post_ids=list(record.get("post_ids", [])), chunks=record.get("chunks", 0),
+                   error=Failure(**error) if error else None, redelivered=True)
 
 
 def failed_outcome(origin: Origin, exc: Exception, *, stage: str = "read", raw_key: str | None = None,

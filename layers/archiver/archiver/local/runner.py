@@ -117,11 +117,12 @@ def ingest(paths: list[Path], *, export: Path | None = None, template: Path | No
         resources = aws.create_resources()
         function = LocalFunction(aws, resources)
         s3 = aws.client("s3")
-        for path in paths:
+        keys = inbox_keys(paths)
+        for path, key in zip(paths, keys, strict=True):
             with path.open("rb") as body:  # streamed: a 100 MB export is not read into memory
-                s3.put_object(Bucket=resources.inbox_bucket, Key=path.name, Body=body)
+                s3.put_object(Bucket=resources.inbox_bucket, Key=key, Body=body)
         function.drain_queue()
-        outcomes = [_outcome_line(function.store, resources.inbox_bucket, p.name) for p in paths]
+        outcomes = [_outcome_line(function.store, resources.inbox_bucket, key) for key in keys]
         for line in outcomes:
             print(json.dumps(line, ensure_ascii=False))
         _summary(outcomes, function.store, resources)
@@ -132,19 +133,36 @@ def ingest(paths: list[Path], *, export: Path | None = None, template: Path | No
     return 1 if missing or any(o["status"] != "archived" and o["status"] != "duplicate" for o in outcomes) else 0
 
 
+def inbox_keys(paths: list[Path]) -> list[str]:
+    """Inbox keys for local files: their paths relative to the folder they all share.
+
+    So `a/post.md` and `b/post.md` stay two objects (base names would collide and the second
+    upload would replace the first); files of one folder keep their plain names.
+    """
+    resolved = [path.resolve() for path in paths]
+    if not resolved:
+        return []
+    root = Path(os.path.commonpath([path.parent for path in resolved]))
+    return [path.relative_to(root).as_posix() for path in resolved]
+
+
 def invoke(event_path: Path, *, file: Path | None = None, template: Path | None = None) -> int:
     """Run the handler once on a sample event, after uploading the object it names."""
     event = json.loads(event_path.read_text("utf-8"))
     with LocalAWS(template) as aws:
         resources = aws.create_resources()
         function = LocalFunction(aws, resources)
+        uploaded = {}
         for bucket, key in _named_objects(event):
             if bucket != resources.inbox_bucket:
                 print(f"archiver: the event names bucket {bucket!r}; the local inbox is {resources.inbox_bucket!r}",
                       file=sys.stderr)
                 return 2
             source = file or _bundled_sample(event_path, key)
-            aws.client("s3").put_object(Bucket=bucket, Key=key, Body=source.read_bytes())
+            response = aws.client("s3").put_object(Bucket=bucket, Key=key, Body=source.read_bytes())
+            uploaded[bucket, key] = (response["ETag"].strip('"'), response.get("VersionId"))
+        # The handler reads exactly the version an event names: name the versions just uploaded.
+        event = retarget(event, uploaded)
         aws.client("sqs").purge_queue(QueueUrl=resources.queue_url)  # only this event's delivery runs
         try:
             response = function.invoke(event)
@@ -155,6 +173,34 @@ def invoke(event_path: Path, *, file: Path | None = None, template: Path | None 
         for bucket, key in _named_objects(event):
             print(json.dumps(_outcome_line(function.store, bucket, key), ensure_ascii=False))
     return status
+
+
+def retarget(event: dict[str, Any], versions: dict[tuple[str, str], tuple[str, str | None]]) -> dict[str, Any]:
+    """A copy of an S3 / SQS / EventBridge event naming the given (etag, version id) of each object."""
+    from urllib.parse import unquote_plus
+
+    event = json.loads(json.dumps(event))
+
+    def notification(body: dict[str, Any]) -> dict[str, Any]:
+        for record in body.get("Records") or []:
+            s3 = record.get("s3") or {}
+            obj = s3.get("object") or {}
+            found = versions.get((s3.get("bucket", {}).get("name"), unquote_plus(obj.get("key", ""))))
+            if found:
+                obj["eTag"], obj["versionId"] = found
+        return body
+
+    if event.get("detail", {}).get("object"):
+        detail = event["detail"]
+        found = versions.get((detail["bucket"]["name"], detail["object"]["key"]))
+        if found:
+            detail["object"]["etag"], detail["object"]["version-id"] = found
+    for record in event.get("Records") or []:
+        if record.get("eventSource") == "aws:sqs":
+            record["body"] = json.dumps(notification(json.loads(record["body"])))
+    if (event.get("Records") or [{}])[0].get("eventSource") == "aws:s3":
+        notification(event)
+    return event
 
 
 def export_bucket(s3: Any, bucket: str, target: Path) -> int:

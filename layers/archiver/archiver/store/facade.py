@@ -15,7 +15,7 @@ from archiver.store.records import Claim, PostRecords
 from archiver.store.story_index import StoryIndex
 
 if TYPE_CHECKING:
-    from archiver.model import Input, Outcome, Post
+    from archiver.model import Chunk, Input, Origin, Outcome, Post
 
 
 @dataclass(frozen=True)
@@ -150,9 +150,19 @@ class ArchiveStore:
 
     # ----------------------------------------------------------------- input outcomes
 
-    def record_outcome(self, outcome: Outcome, *, received_at: str | None = None) -> None:
-        """Record the outcome of one input."""
-        self.outcomes.record(outcome, received_at=received_at)
+    def begin_input(self, origin: Origin, *, raw_key: str | None,
+                    chunk: Chunk | None = None) -> dict[str, Any] | None:
+        """Note that an attempt at an input starts (its raw bytes saved); returns the record it had before.
+
+        Until the attempt records its outcome, the record says `pending`: a crash leaves it for retry.
+        A record that holds a finished outcome is kept (`is_finished`); the attempt is counted.
+        """
+        return self.outcomes.begin(origin, raw_key=raw_key, chunk=chunk)
+
+    def record_outcome(self, outcome: Outcome, *, received_at: str | None = None, begun: bool = False) -> None:
+        """Record the outcome of one attempt at an input: the first finished outcome is kept, later ones
+        are counted (`attempts`, `last_status`). `begun`: `begin_input` started this attempt."""
+        self.outcomes.record(outcome, received_at=received_at, begun=begun)
 
     def get_outcome(self, bucket: str | None, key: str) -> dict[str, Any] | None:
         """The most recent outcome of an inbox object (`bucket=None`: `key` is a non-S3 origin URI)."""

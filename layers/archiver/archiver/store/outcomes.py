@@ -1,57 +1,88 @@
-"""Input outcome records: what became of each input (and of each chunk of a fanned-out one)."""
+"""Input outcome records: what became of each input (and of each chunk of a fanned-out one).
+
+History, not last write wins. An attempt at an input starts with `begin` (after its raw bytes are
+saved): a new record is `pending` until the attempt records its outcome, so a crash in between
+leaves a record to retry. The first conclusive outcome (archived, duplicate, fanned_out, gone) is
+kept; later attempts only count (`attempts`) and leave their own result in `last_status` /
+`last_attempt_at` / `last_error`. A failed or pending record is replaced by the next outcome.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from archiver.store.aws import Table, deserialize, now, serialize, wrapped
+from botocore.exceptions import BotoCoreError, ClientError
+
+from archiver.errors import StoreError
+from archiver.store.aws import Table, describe, deserialize, is_conditional_failure, now, serialize, wrapped
 from archiver.store.keys import chunk_sk, input_pk
 
 if TYPE_CHECKING:
-    from archiver.model import Outcome
+    from archiver.model import Chunk, Origin, Outcome
 
 MAX_OUTCOME_POST_IDS = 1000  # ids of 20 characters: ~25 KB, far below DynamoDB's 400 KB item limit
+_REPLACEABLE = "attribute_not_exists(pk) OR #status IN (:pending, :failed)"
 
 
 class OutcomeRecords:
     def __init__(self, table: Table) -> None:
         self._table = table
 
-    def record(self, outcome: Outcome, *, received_at: str | None = None) -> None:
-        """Record the latest outcome of one input (overwrites the record of an earlier attempt)."""
-        origin = outcome.origin
+    def begin(self, origin: Origin, *, raw_key: str | None, chunk: Chunk | None = None) -> dict[str, Any] | None:
+        """Note that an attempt at an input starts; returns its record as it was before (None: first attempt).
+
+        A new, pending or failed record becomes `pending` (what a crash leaves behind); a finished one
+        keeps its outcome and counts the attempt.
+        """
+        key = _key(origin, chunk)
         stamp = now()
-        sk = origin.version_id or origin.etag or "-"
-        item: dict[str, Any] = {
-            "pk": input_pk(origin.bucket, origin.key, origin.uri),
-            "sk": chunk_sk(sk, outcome.chunk.index) if outcome.chunk is not None else sk,
+        fields = {**_origin_fields(origin), "status": "pending", "raw_key": raw_key, "last_attempt_at": stamp}
+        if chunk is not None:
+            fields["chunk"] = _chunk_fields(chunk)
+        try:
+            response = self._update(key, set_=fields, set_if_absent={"received_at": stamp, "updated_at": stamp},
+                                    add={"attempts": 1}, condition=_REPLACEABLE, return_old=True)
+            return response or None
+        except _ConditionFailed as failed:
+            old = failed.old or self._table.get(key["pk"], key["sk"], consistent=True) or {}
+        self._update(key, set_={"last_attempt_at": stamp}, add={"attempts": 1})
+        return old
+
+    def record(self, outcome: Outcome, *, received_at: str | None = None, begun: bool = False) -> None:
+        """Record the outcome of one attempt at an input.
+
+        It becomes the input's outcome unless the record already holds a finished one; then it is kept
+        as the last attempt's result. `begun`: the attempt was counted by `begin` already.
+        """
+        origin = outcome.origin
+        key = _key(origin, outcome.chunk)
+        stamp = now()
+        fields: dict[str, Any] = {
+            **_origin_fields(origin),
             "status": outcome.status,
             # An item holds at most 400 KB: a feed of thousands of posts keeps the first ids and the count.
             "post_ids": list(outcome.post_ids[:MAX_OUTCOME_POST_IDS]),
             "post_count": len(outcome.post_ids),
             "raw_key": outcome.raw_key,
-            "origin_kind": origin.kind,
-            "origin_uri": origin.uri,
-            "bucket": origin.bucket,
-            "key": origin.key,
-            "version_id": origin.version_id,
-            "etag": origin.etag,
-            "received_at": received_at or stamp,
             "updated_at": stamp,
+            "last_attempt_at": stamp,
+            "error": outcome.error.to_dict() if outcome.error is not None else None,
+            "chunks": outcome.chunks or None,
+            "chunk": _chunk_fields(outcome.chunk) if outcome.chunk is not None else None,
         }
-        if outcome.error is not None:
-            item["error"] = outcome.error.to_dict()
-        if outcome.chunks:
-            item["chunks"] = outcome.chunks
-        if outcome.chunk is not None:
-            chunk = outcome.chunk
-            item["chunk"] = {"index": chunk.index, "start": chunk.start, "stop": chunk.stop,
-                             "total": chunk.total, "chunks": chunk.chunks, "format": chunk.format}
-        with wrapped(f"record outcome of {origin.uri}"):
-            self._table.client.put_item(TableName=self._table.name, Item=serialize(item))
+        attempts = {"attempts": 0 if begun else 1}
+        try:
+            self._update(key, set_=fields, set_if_absent={"received_at": received_at or stamp}, add=attempts,
+                         condition=_REPLACEABLE)
+            return
+        except _ConditionFailed:
+            pass  # a finished outcome is kept: this attempt is history
+        last = {"last_status": outcome.status, "last_attempt_at": stamp,
+                "last_error": outcome.error.to_dict() if outcome.error is not None else None}
+        self._update(key, set_=last, add=attempts)
 
     def get(self, bucket: str | None, key: str) -> dict[str, Any] | None:
-        """The most recently updated outcome of an inbox object (any of its versions).
+        """The outcome of an inbox object's most recently received version.
 
         With `bucket=None`, `key` is the origin URI of a non-S3 input (a local file, a URL).
         The outcomes of a fanned-out input's chunks are not it: see `list_chunks`.
@@ -61,7 +92,7 @@ class OutcomeRecords:
             ExpressionAttributeValues=serialize({":pk": input_pk(bucket, key, None)}),
         )
         items = [i for i in items if "chunk" not in i]
-        return max(items, key=lambda i: i.get("updated_at", ""), default=None)
+        return max(items, key=lambda i: (i.get("received_at", ""), i.get("updated_at", "")), default=None)
 
     def list_chunks(self, outcome: dict[str, Any]) -> list[dict[str, Any]]:
         """The chunk outcomes of a fanned-out input (its outcome record as `get` returns it)."""
@@ -71,7 +102,7 @@ class OutcomeRecords:
         )
 
     def list_failures(self) -> list[dict[str, Any]]:
-        """Every input whose latest outcome is failed (a filtered Scan: fine at archive scale)."""
+        """Every input whose outcome is failed (a filtered Scan: fine at archive scale)."""
         items: list[dict[str, Any]] = []
         with wrapped("scan failures"):
             pages = self._table.client.get_paginator("scan").paginate(
@@ -83,3 +114,72 @@ class OutcomeRecords:
             for page in pages:
                 items.extend(deserialize(raw) for raw in page.get("Items", []))
         return items
+
+    def _update(self, key: dict[str, str], *, set_: dict[str, Any], set_if_absent: dict[str, Any] | None = None,
+                add: dict[str, int] | None = None, condition: str | None = None,
+                return_old: bool = False) -> dict[str, Any]:
+        """One UpdateItem: SET the values (REMOVE those that are None), SET-if-absent, ADD counters."""
+        names: dict[str, str] = {"#status": "status"} if condition else {}
+        values: dict[str, Any] = {":pending": "pending", ":failed": "failed"} if condition else {}
+        sets, removes, adds = [], [], []
+        for i, (name, value) in enumerate(set_.items()):
+            names[f"#s{i}"] = name
+            if value is None:
+                removes.append(f"#s{i}")
+            else:
+                values[f":s{i}"] = value
+                sets.append(f"#s{i} = :s{i}")
+        for i, (name, value) in enumerate((set_if_absent or {}).items()):
+            names[f"#f{i}"], values[f":f{i}"] = name, value
+            sets.append(f"#f{i} = if_not_exists(#f{i}, :f{i})")
+        for i, (name, value) in enumerate((add or {}).items()):
+            names[f"#a{i}"], values[f":a{i}"] = name, value
+            adds.append(f"#a{i} :a{i}")
+        expression = " ".join(part for part in (
+            "SET " + ", ".join(sets) if sets else "",
+            "REMOVE " + ", ".join(removes) if removes else "",
+            "ADD " + ", ".join(adds) if adds else "") if part)
+        params: dict[str, Any] = {"TableName": self._table.name, "Key": serialize(key),
+                                  "UpdateExpression": expression, "ExpressionAttributeNames": names,
+                                  "ExpressionAttributeValues": serialize(values)}
+        if condition:
+            params["ConditionExpression"] = condition
+            params["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        if return_old:
+            params["ReturnValues"] = "ALL_OLD"
+        try:
+            response = self._table.client.update_item(**params)
+        except ClientError as exc:
+            if condition and is_conditional_failure(exc):
+                raw = exc.response.get("Item")
+                raise _ConditionFailed(_deserialized(raw)) from exc
+            raise StoreError(f"record outcome {key['pk']} {key['sk']}: {describe(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StoreError(f"record outcome {key['pk']} {key['sk']}: {exc}") from exc
+        return _deserialized(response.get("Attributes"))
+
+
+class _ConditionFailed(Exception):
+    def __init__(self, old: dict[str, Any]) -> None:
+        super().__init__("condition failed")
+        self.old = old
+
+
+def _deserialized(raw: dict[str, Any] | None) -> dict[str, Any]:
+    return deserialize(raw) if raw else {}
+
+
+def _key(origin: Origin, chunk: Chunk | None) -> dict[str, str]:
+    sk = origin.version_id or origin.etag or "-"
+    return {"pk": input_pk(origin.bucket, origin.key, origin.uri),
+            "sk": chunk_sk(sk, chunk.index) if chunk is not None else sk}
+
+
+def _origin_fields(origin: Origin) -> dict[str, Any]:
+    return {"origin_kind": origin.kind, "origin_uri": origin.uri, "bucket": origin.bucket, "key": origin.key,
+            "version_id": origin.version_id, "etag": origin.etag}
+
+
+def _chunk_fields(chunk: Chunk) -> dict[str, Any]:
+    return {"index": chunk.index, "start": chunk.start, "stop": chunk.stop, "total": chunk.total,
+            "chunks": chunk.chunks, "format": chunk.format, "name": chunk.name}
