@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
 from archiver.chunks import SqsChunkQueue, from_message
+from archiver.clients import client
 from archiver.config import Settings
 from archiver.dates import zone
 from archiver.errors import ArchiverError
@@ -40,11 +40,12 @@ metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 SETTINGS = Settings.from_env()  # once per cold start (a module loaded again reads it again)
-s3 = boto3.client("s3")
-store = ArchiveStore(s3, boto3.client("dynamodb"), archive_bucket=SETTINGS.archive_bucket,
-                     table_name=SETTINGS.table_name)
+# Clients retry throttling and 5xx errors (botocore standard mode; see archiver.clients).
+s3 = client("s3")
+dynamodb = client("dynamodb")
+store = ArchiveStore(s3, dynamodb, archive_bucket=SETTINGS.archive_bucket, table_name=SETTINGS.table_name)
 # Large splittable inputs are fanned out as chunk messages to the function's own trigger queue.
-chunk_queue = SqsChunkQueue(boto3.client("sqs"), SETTINGS.queue_url) if SETTINGS.queue_url else None
+chunk_queue = SqsChunkQueue(client("sqs"), SETTINGS.queue_url) if SETTINGS.queue_url else None
 raw_cache = RawCache(SETTINGS.spool_dir or None)  # the raw object chunks read, kept across warm starts
 DEFAULT_TZ = zone(SETTINGS.default_timezone)
 METRIC_BY_STATUS = {"archived": "InputsArchived", "duplicate": "InputsDuplicate", "failed": "InputsFailed",

@@ -196,7 +196,7 @@ def test_table_is_on_demand_with_point_in_time_recovery(template):
     table = props(template, "ArchiveTable")
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} == {"BySite", "ByStory"}
+    assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} == {"BySite", "ByStory", "ToRetry"}
 
 
 def test_archive_bucket_is_versioned(template):
@@ -231,4 +231,16 @@ def test_outputs_name_every_resource_the_operator_needs(template):
         "InboxQueueUrl",
         "DeadLetterQueueUrl",
         "ArchiverFunctionName",
+        "ArchiveOperatorPolicyArn",
     }
+
+
+def test_operator_policy_lists_failures_by_query_never_by_scan(template):
+    statements = props(template, "ArchiveOperatorPolicy")["PolicyDocument"]["Statement"]
+    actions = {action for statement in statements for action in as_list(statement["Action"])}
+    assert "dynamodb:Query" in actions and "dynamodb:Scan" not in actions
+    table = next(s for s in statements if "dynamodb:Query" in as_list(s["Action"]))
+    assert {"Fn::Sub": "${ArchiveTable.Arn}/index/*"} in as_list(table["Resource"])
+    assert not any("InboxBucket" in str(s["Resource"]) and "s3:PutObject" in as_list(s["Action"]) for s in statements)
+    index = next(i for i in props(template, "ArchiveTable")["GlobalSecondaryIndexes"] if i["IndexName"] == "ToRetry")
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["retry_pk", "retry_sk"]

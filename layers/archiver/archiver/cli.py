@@ -14,6 +14,7 @@ from archiver.errors import ArchiverError
 
 if TYPE_CHECKING:
     from archiver.model import Post
+    from archiver.store import ArchiveStore
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,6 +37,20 @@ def _parser() -> argparse.ArgumentParser:
     copies.add_argument("--post", metavar="ID", help="an archived post's id: list its copies in the table")
     copies.add_argument("--table", help="the archive table (default: $TABLE_NAME)")
     copies.set_defaults(run=_copies)
+
+    failures = commands.add_parser(
+        "failures", help="list inputs that failed or never finished (pending), as JSON Lines")
+    failures.add_argument("--table", help="the archive table (default: $TABLE_NAME)")
+    failures.set_defaults(run=_failures)
+
+    retry = commands.add_parser("retry", help="archive failed or unfinished inputs again, from their saved bytes")
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument("key", nargs="?", metavar="KEY", help="an input as `archiver failures` names it")
+    which.add_argument("--all", action="store_true", help="every unfinished input (not those pending < 30 min)")
+    retry.add_argument("--table", help="the archive table (default: $TABLE_NAME)")
+    retry.add_argument("--archive-bucket", help="the archive bucket (default: $ARCHIVE_BUCKET)")
+    retry.add_argument("--timezone", help="zone for dates written without one (default: $DEFAULT_TIMEZONE)")
+    retry.set_defaults(run=_retry)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of archived posts")
     schema.set_defaults(run=_schema)
@@ -118,6 +133,67 @@ def _archived_copies(post_id: str, table: str | None) -> int:
         print(json.dumps({k: copy.get(k) for k in ("id", "url", "title", "site", "published_at", "json_key")},
                          ensure_ascii=False))
     return 0
+
+
+def _archive_store(table: str | None, archive_bucket: str | None = None) -> ArchiveStore:
+    from archiver.clients import client
+    from archiver.config import settings
+    from archiver.store import ArchiveStore
+
+    config = settings()
+    # Reading the table needs no bucket; the store wants one named, so name the configured one.
+    return ArchiveStore(client("s3"), client("dynamodb"), archive_bucket=archive_bucket or config.archive_bucket
+                        or "unused", table_name=table or config.table_name)
+
+
+def _record_line(record: dict) -> dict:
+    from archiver.retry import input_key
+
+    line = {"input": input_key(record), "sk": record["sk"], "status": record.get("status"),
+            "error": record.get("error"), "raw_key": record.get("raw_key"), "attempts": record.get("attempts"),
+            "last_attempt_at": record.get("last_attempt_at")}
+    if record.get("chunk"):
+        line["chunk"] = record["chunk"]["index"]
+    return line
+
+
+def _failures(args: argparse.Namespace) -> int:
+    for record in _archive_store(args.table).list_failures():
+        print(json.dumps(_record_line(record), ensure_ascii=False))
+    return 0
+
+
+def _retry(args: argparse.Namespace) -> int:
+    from archiver import retry
+    from archiver.chunks import SqsChunkQueue
+    from archiver.clients import client
+    from archiver.config import settings
+    from archiver.dates import zone
+
+    config = settings()
+    store = _archive_store(args.table, args.archive_bucket)
+    records = retry.unfinished(store, None if args.all else args.key)
+    if not records and not args.all:
+        print(f"archiver: no failed or unfinished input {args.key!r} (see `archiver failures`)", file=sys.stderr)
+        return 1
+    queue = SqsChunkQueue(client("sqs"), config.queue_url) if config.queue_url else None
+    s3 = client("s3")
+    failed = 0
+    for record in records:
+        if args.all and retry.is_recent(record):
+            print(f"archiver: {retry.input_key(record)} skipped: pending since {record.get('last_attempt_at')}, "
+                  "it may still be running (retry it by KEY to force)", file=sys.stderr)
+            continue
+        try:
+            outcome = retry.retry(record, store, s3=s3, settings=config, queue=queue,
+                                  default_tz=zone(args.timezone or config.default_timezone))
+        except ArchiverError as exc:
+            print(f"archiver: {retry.input_key(record)}: {exc.code}: {exc.message}", file=sys.stderr)
+            failed += 1
+            continue
+        failed += outcome.status == "failed"
+        print(json.dumps({"input": retry.input_key(record), **outcome.to_dict()}, ensure_ascii=False))
+    return 1 if failed else 0
 
 
 def _schema(args: argparse.Namespace) -> int:

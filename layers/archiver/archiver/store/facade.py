@@ -173,5 +173,9 @@ class ArchiveStore:
         return self.outcomes.list_chunks(outcome)
 
     def list_failures(self) -> list[dict[str, Any]]:
-        """Every input whose latest outcome is failed."""
+        """Every unfinished input or chunk record: failed, or pending (running, or crashed), oldest first."""
         return self.outcomes.list_failures()
+
+    def list_input_records(self, input_key: str) -> list[dict[str, Any]]:
+        """Every record of one input (each version, each chunk); `input_key` is `<bucket>/<key>` or a URI."""
+        return self.outcomes.list_input(input_key)

@@ -9,18 +9,24 @@ kept; later attempts only count (`attempts`) and leave their own result in `last
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from archiver.errors import StoreError
-from archiver.store.aws import Table, describe, deserialize, is_conditional_failure, now, serialize, wrapped
+from archiver.store.aws import Table, describe, deserialize, is_conditional_failure, now, serialize
 from archiver.store.keys import chunk_sk, input_pk
 
 if TYPE_CHECKING:
     from archiver.model import Chunk, Origin, Outcome
 
 MAX_OUTCOME_POST_IDS = 1000  # ids of 20 characters: ~25 KB, far below DynamoDB's 400 KB item limit
+# Unfinished records (pending, failed) carry the keys of the sparse `ToRetry` index, so that they
+# are listed by Query, never a Scan. The index key is spread over a few shards so that a flood of
+# inputs (each pending for a moment) never makes one hot partition.
+RETRY_INDEX = "ToRetry"
+RETRY_SHARDS = 4
 _REPLACEABLE = "attribute_not_exists(pk) OR #status IN (:pending, :failed)"
 
 
@@ -36,7 +42,8 @@ class OutcomeRecords:
         """
         key = _key(origin, chunk)
         stamp = now()
-        fields = {**_origin_fields(origin), "status": "pending", "raw_key": raw_key, "last_attempt_at": stamp}
+        fields = {**_origin_fields(origin), "status": "pending", "raw_key": raw_key, "last_attempt_at": stamp,
+                  **_retry_keys(key, stamp)}
         if chunk is not None:
             fields["chunk"] = _chunk_fields(chunk)
         try:
@@ -69,6 +76,8 @@ class OutcomeRecords:
             "error": outcome.error.to_dict() if outcome.error is not None else None,
             "chunks": outcome.chunks or None,
             "chunk": _chunk_fields(outcome.chunk) if outcome.chunk is not None else None,
+            # Listed for retry while failed; REMOVEd (None) once finished.
+            **_retry_keys(key, stamp, listed=outcome.status == "failed"),
         }
         attempts = {"attempts": 0 if begun else 1}
         try:
@@ -102,18 +111,25 @@ class OutcomeRecords:
         )
 
     def list_failures(self) -> list[dict[str, Any]]:
-        """Every input whose outcome is failed (a filtered Scan: fine at archive scale)."""
+        """Every unfinished input or chunk record (failed, or pending: running or crashed), oldest first.
+
+        A Query per shard of the sparse `ToRetry` index: finished records are not in it.
+        """
         items: list[dict[str, Any]] = []
-        with wrapped("scan failures"):
-            pages = self._table.client.get_paginator("scan").paginate(
-                TableName=self._table.name,
-                FilterExpression="begins_with(pk, :input) AND #status = :failed",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=serialize({":input": "INPUT#", ":failed": "failed"}),
+        for shard in range(RETRY_SHARDS):
+            items += self._table.query(
+                IndexName=RETRY_INDEX,
+                KeyConditionExpression="retry_pk = :pk",
+                ExpressionAttributeValues=serialize({":pk": f"RETRY#{shard}"}),
             )
-            for page in pages:
-                items.extend(deserialize(raw) for raw in page.get("Items", []))
-        return items
+        return sorted(items, key=lambda item: item.get("retry_sk", ""))
+
+    def list_input(self, input_key: str) -> list[dict[str, Any]]:
+        """Every record of one input (each version, each chunk): `input_key` is `<bucket>/<key>` or a URI."""
+        return self._table.query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=serialize({":pk": f"INPUT#{input_key}"}),
+        )
 
     def _update(self, key: dict[str, str], *, set_: dict[str, Any], set_if_absent: dict[str, Any] | None = None,
                 add: dict[str, int] | None = None, condition: str | None = None,
@@ -173,6 +189,14 @@ def _key(origin: Origin, chunk: Chunk | None) -> dict[str, str]:
     sk = origin.version_id or origin.etag or "-"
     return {"pk": input_pk(origin.bucket, origin.key, origin.uri),
             "sk": chunk_sk(sk, chunk.index) if chunk is not None else sk}
+
+
+def _retry_keys(key: dict[str, str], stamp: str, *, listed: bool = True) -> dict[str, str | None]:
+    """The `ToRetry` index keys of an unfinished record (None: removed, the record leaves the index)."""
+    if not listed:
+        return {"retry_pk": None, "retry_sk": None}
+    shard = int(hashlib.sha256(key["pk"].encode()).hexdigest(), 16) % RETRY_SHARDS
+    return {"retry_pk": f"RETRY#{shard}", "retry_sk": f"{stamp}#{key['pk']}#{key['sk']}"}
 
 
 def _origin_fields(origin: Origin) -> dict[str, Any]:
