@@ -51,7 +51,10 @@ class FakeStore:
         self.calls.append("save_raw")
         return "raw/ab/abcd"
 
-    def record_outcome(self, outcome: Outcome) -> None:
+    def begin_input(self, origin: Origin, **_: object) -> None:
+        self.calls.append("begin_input")  # a first attempt: no earlier record
+
+    def record_outcome(self, outcome: Outcome, **_: object) -> None:
         self.calls.append("record_outcome")
         self.outcomes.append(outcome)
 
@@ -104,7 +107,7 @@ def test_sqs_queue_sends_ten_per_request_and_resends_refused_entries():
 def test_archive_input_saves_raw_first_then_queues_chunks_instead_of_archiving(tmp_path):
     store, queue = FakeStore(), ListQueue()
     outcome = pipeline.archive_input(export(tmp_path, 60), store, queue=queue, chunk_posts=25)
-    assert store.calls == ["save_raw", "record_outcome"]
+    assert store.calls == ["save_raw", "begin_input", "record_outcome"]
     assert outcome.status == "fanned_out" and outcome.chunks == 3 and outcome.post_ids == []
     assert outcome.raw_key == "raw/ab/abcd"
     assert [(c.start, c.stop, c.raw_key, c.format, c.origin) for c in queue.sent] == [
