@@ -15,6 +15,7 @@ from archiver.chunks import SqsChunkQueue, from_message
 from archiver.clients import client
 from archiver.config import Settings
 from archiver.dates import zone
+from archiver.deadline import Deadline
 from archiver.errors import ArchiverError
 from archiver.events import (
     ObjectRef,
@@ -37,7 +38,9 @@ if TYPE_CHECKING:
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed still returns (each listed in batchItemFailures) instead of
+# raising: the invocation ends normally, and SQS retries exactly the failed records either way.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 SETTINGS = Settings.from_env()  # once per cold start (a module loaded again reads it again)
 # Clients retry throttling and 5xx errors (botocore standard mode; see archiver.clients).
@@ -59,11 +62,12 @@ class InputFailed(ArchiverError):
 
 
 @tracer.capture_method
-def archive_object(ref: ObjectRef) -> Outcome | None:
+def archive_object(ref: ObjectRef, deadline: Deadline | None = None) -> Outcome | None:
     if ref.bucket == SETTINGS.archive_bucket:  # never re-ingest our own output
         logger.warning("ignoring an event for the archive bucket", extra={"key": ref.key})
         return None
-    outcome = archive_inbox_object(s3, ref, store, settings=SETTINGS, default_tz=DEFAULT_TZ, queue=chunk_queue)
+    outcome = archive_inbox_object(s3, ref, store, settings=SETTINGS, default_tz=DEFAULT_TZ, queue=chunk_queue,
+                                   deadline=deadline)
     if outcome.redelivered:  # already archived by an earlier delivery: nothing was done again
         metrics.add_metric(name="InputsRedelivered", unit=MetricUnit.Count, value=1)
     else:
@@ -79,8 +83,8 @@ def archive_object(ref: ObjectRef) -> Outcome | None:
 
 
 @tracer.capture_method
-def archive_chunk_message(chunk: Chunk) -> Outcome:
-    outcome = archive_chunk(chunk, store, default_tz=DEFAULT_TZ, cache=raw_cache)
+def archive_chunk_message(chunk: Chunk, deadline: Deadline | None = None) -> Outcome:
+    outcome = archive_chunk(chunk, store, default_tz=DEFAULT_TZ, cache=raw_cache, deadline=deadline)
     metrics.add_metric(name="ChunksFailed" if outcome.status == "failed" else "ChunksArchived",
                        unit=MetricUnit.Count, value=1)
     if outcome.status == "archived":
@@ -94,27 +98,31 @@ def archive_chunk_message(chunk: Chunk) -> Outcome:
 def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
     logger.set_correlation_id(record.message_id)  # follows one message through retries and the DLQ
     chunk = from_message(record.body)
+    remaining = lambda_context.get_remaining_time_in_millis() if lambda_context else None
+    needed = SETTINGS.chunk_min_seconds if chunk is not None else (
+        SETTINGS.deadline_margin_seconds + SETTINGS.input_min_seconds)
+    if remaining is not None and remaining < needed * 1000 and chunk_queue is not None:
+        # Not enough time left in this invocation (a batch holds up to 10 messages): queue the
+        # message again, as a fresh one, rather than risk the timeout or burn a retry.
+        chunk_queue.requeue(record.body)
+        logger.info("message deferred", extra={"chunk": chunk.index if chunk else None, "remaining_ms": remaining})
+        metrics.add_metric(name="ChunksDeferred" if chunk else "InputsDeferred", unit=MetricUnit.Count, value=1)
+        return
+    # Each message's work stops before the function's timeout; see archiver.deadline.
+    deadline = Deadline.from_context(lambda_context, SETTINGS.deadline_margin_seconds)
     if chunk is not None:  # a chunk of a large input, queued by archive_input
-        remaining = lambda_context.get_remaining_time_in_millis() if lambda_context else None
-        if remaining is not None and remaining < SETTINGS.chunk_min_seconds * 1000 and chunk_queue is not None:
-            # Not enough time left in this invocation (a batch holds up to 10 chunks): queue the
-            # chunk again, as a fresh message, rather than risk the timeout or burn a retry.
-            chunk_queue.send([chunk])
-            logger.info("chunk deferred", extra={"chunk": chunk.index, "remaining_ms": remaining})
-            metrics.add_metric(name="ChunksDeferred", unit=MetricUnit.Count, value=1)
-            return
-        archive_chunk_message(chunk)
+        archive_chunk_message(chunk, deadline)
         return
     for ref in objects_in_sqs_body(record.body):
-        archive_object(ref)
+        archive_object(ref, deadline)
 
 
-def archive_all(refs: list[ObjectRef]) -> dict[str, Any]:
+def archive_all(refs: list[ObjectRef], context: LambdaContext | None = None) -> dict[str, Any]:
     """Direct S3 or EventBridge events: archive every object, then fail if any did (to retry them)."""
     failed = []
     for ref in refs:
         try:
-            archive_object(ref)
+            archive_object(ref, Deadline.from_context(context, SETTINGS.deadline_margin_seconds))
         except InputFailed as exc:
             failed.append(str(exc))
     if failed:
@@ -133,9 +141,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                         context=context)
     if kind == "s3":
-        return archive_all(objects_in_s3_notification(event))
+        return archive_all(objects_in_s3_notification(event), context)
     if kind == "eventbridge-s3":
-        return archive_all(objects_in_eventbridge(event))
+        return archive_all(objects_in_eventbridge(event), context)
     if kind == "schedule":
         # Fetching registered sources is a later capability; the route exists so schedules can be wired.
         logger.info("scheduled run: no sources registered yet")

@@ -72,6 +72,15 @@ class SqsChunkQueue:
         self._sqs = sqs
         self.queue_url = queue_url
 
+    def requeue(self, body: str) -> None:
+        """Send a message body again as a fresh message (one this invocation has no time left for)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
+        except (BotoCoreError, ClientError) as exc:
+            raise FanOutError(f"requeue a message to {self.queue_url}: {exc}") from exc
+
     def send(self, chunks: Sequence[Chunk]) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 

@@ -17,6 +17,10 @@ class Settings:
     queue_url: str = ""  # the inbox queue: chunks of large inputs are sent to it (fan-out off when empty)
     chunk_posts: int = 250  # a splittable input with more posts is archived in chunks of this many
     chunk_min_seconds: int = 90  # a chunk is started only with this much invocation time left, else requeued
+    # Work on an input stops this long before the function's timeout, to record a `timeout` outcome.
+    deadline_margin_seconds: int = 20
+    # An inbox object is started only with the margin plus this much time left, else requeued.
+    input_min_seconds: int = 5
     spool_bytes: int = 8 * 1024 * 1024  # larger inputs are copied to a temporary file, not held in memory
     spool_dir: str = ""  # where those files go (default: the system temp dir, /tmp in Lambda)
 
@@ -32,6 +36,8 @@ class Settings:
             queue_url=env.get("QUEUE_URL", ""),
             chunk_posts=int(env.get("CHUNK_POSTS", cls.chunk_posts)),
             chunk_min_seconds=int(env.get("CHUNK_MIN_SECONDS", cls.chunk_min_seconds)),
+            deadline_margin_seconds=int(env.get("DEADLINE_MARGIN_SECONDS", cls.deadline_margin_seconds)),
+            input_min_seconds=int(env.get("INPUT_MIN_SECONDS", cls.input_min_seconds)),
             spool_bytes=int(env.get("SPOOL_BYTES", cls.spool_bytes)),
             spool_dir=env.get("SPOOL_DIR", ""),
         )

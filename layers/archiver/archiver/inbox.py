@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from archiver.deadline import DeadlineAlarm, enforced
 from archiver.errors import InputTooLarge, ObjectGone
 from archiver.events import ObjectRef
 from archiver.model import Input, Origin, Outcome
@@ -21,6 +22,7 @@ from archiver.spool import PIECE_BYTES, spool
 if TYPE_CHECKING:
     from archiver.chunks import ChunkQueue
     from archiver.config import Settings
+    from archiver.deadline import Deadline
     from archiver.store import ArchiveStore
 
 _MISSING = frozenset({"NoSuchKey", "NoSuchVersion", "404", "NotFound"})
@@ -95,23 +97,27 @@ def _version_with_etag(s3: Any, ref: ObjectRef, etag: str) -> str | None:
 
 
 def archive_object(s3: Any, ref: ObjectRef, store: ArchiveStore, *, settings: Settings, default_tz: tzinfo,
-                   queue: ChunkQueue | None = None) -> Outcome:
-    """Read one inbox object (the version its event names) and archive it; every path records an outcome."""
+                   queue: ChunkQueue | None = None, deadline: Deadline | None = None) -> Outcome:
+    """Read one inbox object (the version its event names) and archive it; every path records an outcome.
+
+    With a `deadline`, reading and archiving stop there (a `timeout` failure, see archiver.deadline).
+    """
     from archiver.pipeline import archive_input, failed_outcome
 
     origin = Origin("s3", f"s3://{ref.bucket}/{ref.key}", ref.bucket, ref.key, version_id=ref.version_id,
                     etag=(ref.etag or "").strip('"') or None)
     try:
-        item = read_input(s3, ref, max_bytes=settings.max_input_bytes, spool_bytes=settings.spool_bytes,
-                          spool_dir=settings.spool_dir or None)
+        with enforced(deadline):
+            item = read_input(s3, ref, max_bytes=settings.max_input_bytes, spool_bytes=settings.spool_bytes,
+                              spool_dir=settings.spool_dir or None)
     except ObjectGone as exc:  # nothing to archive and nothing to retry
         outcome = Outcome(status="gone", origin=origin, error=failed_outcome(origin, exc).error)
         store.record_outcome(outcome)
         return outcome
-    except Exception as exc:  # too big, unreadable, even a bug: it stays in the inbox, the failure is recorded
+    except (Exception, DeadlineAlarm) as exc:  # too big, unreadable, out of time, even a bug: recorded
         outcome = failed_outcome(origin, exc, stage="read")
         store.record_outcome(outcome)
         return outcome
     with item:  # a spooled copy in /tmp is deleted when done
         return archive_input(item, store, default_tz=default_tz, max_bytes=settings.max_input_bytes,
-                             queue=queue, chunk_posts=settings.chunk_posts)
+                             queue=queue, chunk_posts=settings.chunk_posts, deadline=deadline)

@@ -8,12 +8,14 @@ chunks of its posts and each chunk comes back to `archive_chunk` (see archiver.c
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from archiver import formats
+from archiver.deadline import Deadline, DeadlineAlarm, check, enforced, timeout_error
 from archiver.errors import ArchiverError, InputTooLarge, ParseError
-from archiver.model import Chunk, Failure, Input, Origin, Outcome, Post, is_finished
+from archiver.model import Chunk, Failure, Input, Origin, Outcome, OutcomeStatus, Post, is_finished
 from archiver.normalize import normalize
 from archiver.render import render_post_html
 from archiver.spool import spool_to_file
@@ -36,40 +38,84 @@ def normalize_input(item: Input, *, default_tz: tzinfo = UTC, max_bytes: int | N
     return [normalize(raw, item.origin, archived_at=archived_at, default_tz=default_tz) for raw in raw_posts]
 
 
+@dataclass
+class _Progress:
+    """How far one attempt got: what a failure (or the deadline) records."""
+
+    stage: str
+    raw_key: str | None = None
+    begun: bool = False
+    saved: list[str] = field(default_factory=list)
+    duplicates: int = 0
+
+    def store(self, post: Post, store: ArchiveStore) -> None:
+        result = store_post(post, self.raw_key, store)
+        self.saved.append(post.id)
+        self.duplicates += result.status == "duplicate"
+
+    @property
+    def status(self) -> OutcomeStatus:
+        return "duplicate" if self.duplicates == len(self.saved) else "archived"
+
+
 def archive_input(item: Input, store: ArchiveStore, *, default_tz: tzinfo = UTC,
                   max_bytes: int | None = None, queue: ChunkQueue | None = None,
-                  chunk_posts: int = 0) -> Outcome:
+                  chunk_posts: int = 0, deadline: Deadline | None = None) -> Outcome:
     """Archive one input and record its outcome; never loses the raw bytes.
 
     The raw bytes are saved before anything is parsed, so a failed input can be retried
-    later from the archive. Posts already saved stay saved when a later one fails.
-    With a `queue`, an input whose format can split and that holds more than `chunk_posts`
-    posts is fanned out: one chunk message per `chunk_posts` posts, outcome `fanned_out`.
+    later from the archive. Posts are parsed, normalized and stored one by one; those already
+    saved stay saved when a later one fails. With a `queue`, an input whose format can split and
+    that holds more than `chunk_posts` posts is fanned out: one chunk message per `chunk_posts`
+    posts, outcome `fanned_out`. With a `deadline`, the work stops there and the input is
+    recorded as failed with code `timeout` and the stage it reached (see archiver.deadline).
+    A redelivered input that already has a finished outcome is not archived again.
     """
-    raw_key = store.save_raw(item)
-    before = store.begin_input(item.origin, raw_key=raw_key)
-    if is_finished(before):  # a redelivery of an input already archived: its first outcome stands
-        return recorded_outcome(before, item.origin)
-    if queue is not None and chunk_posts > 0:
-        fanned = fan_out(item, raw_key, store, queue, chunk_posts=chunk_posts, max_bytes=max_bytes)
-        if fanned is not None:
-            return fanned
-    saved: list[str] = []
-    duplicates = 0
-    stage = "parse"
+    progress = _Progress(stage="save_raw")
     try:
-        posts = normalize_input(item, default_tz=default_tz, max_bytes=max_bytes)
-        stage = "store"
-        for post in posts:
-            result = store_post(post, raw_key, store)
-            saved.append(post.id)
-            duplicates += result.status == "duplicate"
-        status = "duplicate" if duplicates == len(saved) else "archived"
-        outcome = Outcome(status=status, origin=item.origin, raw_key=raw_key, post_ids=saved)
-    except Exception as exc:  # any error, even a bug, must leave a failure record behind
-        outcome = failed_outcome(item.origin, exc, stage=stage, raw_key=raw_key, post_ids=saved)
-    store.record_outcome(outcome, begun=True)
+        with enforced(deadline):
+            progress.raw_key = store.save_raw(item)
+            progress.stage = "begin"
+            before = store.begin_input(item.origin, raw_key=progress.raw_key)
+            progress.begun = True
+            if is_finished(before):  # a redelivery of an input already archived: its first outcome stands
+                return recorded_outcome(before, item.origin)
+            fanned = None
+            if queue is not None and chunk_posts > 0:
+                progress.stage = "fan_out"
+                fanned = fan_out(item, progress.raw_key, queue, chunk_posts=chunk_posts, max_bytes=max_bytes)
+            outcome = fanned or _archive_posts(item, store, progress, default_tz=default_tz, max_bytes=max_bytes,
+                                               deadline=deadline)
+    except (Exception, DeadlineAlarm) as exc:  # any error, even a bug, must leave a failure record behind
+        outcome = failed_outcome(item.origin, exc, stage=progress.stage, raw_key=progress.raw_key,
+                                 post_ids=progress.saved)
+    store.record_outcome(outcome, begun=progress.begun)
     return outcome
+
+
+def _archive_posts(item: Input, store: ArchiveStore, progress: _Progress, *, default_tz: tzinfo,
+                   max_bytes: int | None, deadline: Deadline | None) -> Outcome:
+    """Parse, normalize and store the input's posts, one at a time."""
+    progress.stage = "detect"
+    if max_bytes is not None and item.size > max_bytes:
+        raise InputTooLarge(f"{item.size} bytes is over the {max_bytes}-byte limit")
+    module = formats.detect(item.head(formats.SNIFF_BYTES), item.name)
+    archived_at = datetime.now(UTC).isoformat(timespec="seconds")
+    progress.stage = "parse"
+    for raw in module.parse(item):
+        _next_stage(progress, "normalize", deadline)
+        post = normalize(raw, item.origin, archived_at=archived_at, default_tz=default_tz)
+        _next_stage(progress, "store", deadline)
+        progress.store(post, store)
+        _next_stage(progress, "parse", deadline)
+    if not progress.saved:
+        raise ParseError("the input holds no posts", code="no_posts")
+    return Outcome(status=progress.status, origin=item.origin, raw_key=progress.raw_key, post_ids=progress.saved)
+
+
+def _next_stage(progress: _Progress, stage: str, deadline: Deadline | None) -> None:
+    check(deadline, stage)
+    progress.stage = stage
 
 
 def store_post(post: Post, raw_key: str, store: ArchiveStore) -> SaveResult:
@@ -104,63 +150,60 @@ def split(item: Input, raw_key: str, chunk_posts: int, *, max_bytes: int | None 
                        format=module.NAME)
 
 
-def fan_out(item: Input, raw_key: str, store: ArchiveStore, queue: ChunkQueue, *, chunk_posts: int,
+def fan_out(item: Input, raw_key: str, queue: ChunkQueue, *, chunk_posts: int,
             max_bytes: int | None = None) -> Outcome | None:
-    """Queue the chunks of a large input and record it `fanned_out`; None when it is not split.
+    """Queue the chunks of a large input: its `fanned_out` outcome, or None when it is not split.
 
-    A failure to queue is recorded (stage `fan_out`) so that the input is retried; a retry queues
-    every chunk again, which only archives duplicates (saving a post is idempotent).
+    A failure to queue raises (the caller records it at stage `fan_out`, so that the input is
+    retried); a retry queues every chunk again, which only archives duplicates (saving a post is
+    idempotent).
     """
-    try:
-        planned = split(item, raw_key, chunk_posts, max_bytes=max_bytes)
-        if not planned:
-            return None
-        queue.send(planned)
-        outcome = Outcome(status="fanned_out", origin=item.origin, raw_key=raw_key, chunks=len(planned))
-    except Exception as exc:  # any error, even a bug, must leave a failure record behind
-        outcome = failed_outcome(item.origin, exc, stage="fan_out", raw_key=raw_key)
-    store.record_outcome(outcome, begun=True)
-    return outcome
+    planned = split(item, raw_key, chunk_posts, max_bytes=max_bytes)
+    if not planned:
+        return None
+    queue.send(planned)
+    return Outcome(status="fanned_out", origin=item.origin, raw_key=raw_key, chunks=len(planned))
 
 
 def archive_chunk(chunk: Chunk, store: ArchiveStore, *, default_tz: tzinfo = UTC,
-                  cache: RawCache | None = None) -> Outcome:
+                  cache: RawCache | None = None, deadline: Deadline | None = None) -> Outcome:
     """Archive the posts `[chunk.start, chunk.stop)` of a fanned-out input; record the chunk's outcome.
 
     The raw bytes are read back from the archive into a local file (`cache`, or a temporary file),
     never whole into memory, and only this chunk's posts are built. Posts get the input's origin,
-    so their ids are those the whole input would give; a redelivered chunk archives duplicates only.
+    so their ids are those the whole input would give. A redelivered chunk whose outcome is finished
+    is not archived again. With a `deadline`, as for `archive_input`.
     """
-    before = store.begin_input(chunk.origin, raw_key=chunk.raw_key, chunk=chunk)
-    if is_finished(before):  # a redelivered chunk: its first outcome stands
-        outcome = recorded_outcome(before, chunk.origin)
-        outcome.chunk = chunk
-        return outcome
-    saved: list[str] = []
-    duplicates = 0
-    stage = "read"
+    progress = _Progress(stage="begin", raw_key=chunk.raw_key)
     try:
-        with _raw_input(chunk, store, cache) as item:
-            stage = "parse"
-            module = formats.by_name(chunk.format)
-            archived_at = datetime.now(UTC).isoformat(timespec="seconds")
-            for raw in module.parse(item, chunk.start, chunk.stop):
-                stage = "normalize"
-                post = normalize(raw, chunk.origin, archived_at=archived_at, default_tz=default_tz)
-                stage = "store"
-                result = store_post(post, chunk.raw_key, store)
-                saved.append(post.id)
-                duplicates += result.status == "duplicate"
-                stage = "parse"
-        if not saved:
-            raise ParseError(f"chunk {chunk.index} (posts {chunk.start}-{chunk.stop} of {chunk.total}) holds no posts",
-                             code="no_posts")
-        status = "duplicate" if duplicates == len(saved) else "archived"
-        outcome = Outcome(status=status, origin=chunk.origin, raw_key=chunk.raw_key, post_ids=saved, chunk=chunk)
-    except Exception as exc:  # any error, even a bug, must leave a failure record behind
-        outcome = failed_outcome(chunk.origin, exc, stage=stage, raw_key=chunk.raw_key, post_ids=saved)
+        with enforced(deadline):
+            before = store.begin_input(chunk.origin, raw_key=chunk.raw_key, chunk=chunk)
+            progress.begun = True
+            if is_finished(before):  # a redelivered chunk: its first outcome stands
+                outcome = recorded_outcome(before, chunk.origin)
+                outcome.chunk = chunk
+                return outcome
+            progress.stage = "read"
+            with _raw_input(chunk, store, cache) as item:
+                progress.stage = "parse"
+                module = formats.by_name(chunk.format)
+                archived_at = datetime.now(UTC).isoformat(timespec="seconds")
+                for raw in module.parse(item, chunk.start, chunk.stop):
+                    _next_stage(progress, "normalize", deadline)
+                    post = normalize(raw, chunk.origin, archived_at=archived_at, default_tz=default_tz)
+                    _next_stage(progress, "store", deadline)
+                    progress.store(post, store)
+                    _next_stage(progress, "parse", deadline)
+            if not progress.saved:
+                raise ParseError(f"chunk {chunk.index} (posts {chunk.start}-{chunk.stop} of {chunk.total}) holds "
+                                 "no posts", code="no_posts")
+            outcome = Outcome(status=progress.status, origin=chunk.origin, raw_key=chunk.raw_key,
+                              post_ids=progress.saved, chunk=chunk)
+    except (Exception, DeadlineAlarm) as exc:  # any error, even a bug, must leave a failure record behind
+        outcome = failed_outcome(chunk.origin, exc, stage=progress.stage, raw_key=chunk.raw_key,
+                                 post_ids=progress.saved)
         outcome.chunk = chunk
-    store.record_outcome(outcome, begun=True)
+    store.record_outcome(outcome, begun=progress.begun)
     return outcome
 
 
@@ -181,9 +224,12 @@ def recorded_outcome(record: dict[str, Any], origin: Origin) -> Outcome:
                    error=Failure(**error) if error else None, redelivered=True)
 
 
-def failed_outcome(origin: Origin, exc: Exception, *, stage: str = "read", raw_key: str | None = None,
+def failed_outcome(origin: Origin, exc: BaseException, *, stage: str = "read", raw_key: str | None = None,
                    post_ids: list[str] | None = None) -> Outcome:
-    """A failed outcome: our own errors carry code and stage; anything else is an internal error."""
+    """A failed outcome: our own errors carry code and stage; the deadline's alarm is a `timeout` at
+    `stage`; anything else is an internal error."""
+    if isinstance(exc, DeadlineAlarm):
+        exc = timeout_error(stage)
     if isinstance(exc, ArchiverError):
         failure = Failure(exc.code, exc.stage, exc.message)
     else:

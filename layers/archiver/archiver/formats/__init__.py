@@ -4,8 +4,9 @@ Each format module exposes `NAME`, `sniff(head: bytes, name: str) -> bool` and
 `parse(input: Input) -> Iterator[RawPost]`. Format modules never touch AWS or the network,
 and import their heavy dependencies inside `parse`, so a cold start pays only for what it uses.
 
-A format that can split a large input into chunks (WXR) also exposes `count(input) -> int` and
-accepts `parse(input, start, stop)`: the posts numbered `[start, stop)`, in its own stable order.
+A format that can split a large input into chunks (WXR, RSS/Atom feeds, JSON Feed) also exposes
+`count(input) -> int` and accepts `parse(input, start, stop)`: the posts numbered `[start, stop)`,
+in its own stable order.
 """
 
 from __future__ import annotations

@@ -148,9 +148,25 @@ def _entry_post(entry: Any, feed: Any, kind: str, warnings: list[str]) -> RawPos
     )
 
 
-def parse(item: Input) -> Iterator[RawPost]:
-    """Parse a feed with feedparser; a broken feed still yields its entries, with a warning."""
+def count(item: Input) -> int:
+    """How many entries the feed holds (a streamed pass); `parse(item, start, stop)` reads a range of them."""
+    from archiver.formats.feed_items import count_entries
+
+    return count_entries(item)
+
+
+def parse(item: Input, start: int = 0, stop: int | None = None) -> Iterator[RawPost]:
+    """Parse a feed with feedparser; a broken feed still yields its entries, with a warning.
+
+    With `start`/`stop`, only the entries numbered `[start, stop)` (document order, see `count`) are
+    read: feedparser is handed the feed with only those entries (archiver.formats.feed_items).
+    """
     import feedparser
+
+    if start or stop is not None:
+        from archiver.formats.feed_items import slice_entries
+
+        item = Input(data=slice_entries(item, start, stop), name=item.name, origin=item.origin)
 
     # A stream, never bytes or str: feedparser treats a str as a URL and bytes as a file path.
     with item.open() as stream:
@@ -173,5 +189,5 @@ def parse(item: Input) -> Iterator[RawPost]:
             skipped += 1  # nothing to archive: no title, no content (e.g. a bare enclosure)
             continue
         yield post
-    if entries and skipped == len(entries):
+    if entries and skipped == len(entries) and not (start or stop is not None):  # a range may hold only those
         raise ParseError(f"{item.name or 'feed'}: {skipped} entries, none with a title or content")

@@ -149,11 +149,43 @@ def _rss_json_posts(doc: dict[str, Any]) -> Iterator[RawPost]:
         )
 
 
-def parse(item: Input) -> Iterator[RawPost]:
-    """Parse a JSON Feed (or RSS-in-JSON) document into one RawPost per item."""
+def count(item: Input) -> int:
+    """How many items the feed holds; `parse(item, start, stop)` reads a range of them."""
+    doc = _document(item)
+    if isinstance(doc.get("rss"), dict):
+        channel = doc["rss"].get("channel")
+        return len(_as_list(channel.get("item"))) if isinstance(channel, dict) else 0
+    return len(doc["items"]) if isinstance(doc.get("items"), list) else 0
+
+
+def _document(item: Input) -> dict[str, Any]:
     doc = load_json(item, "JSON Feed")
     if not isinstance(doc, dict):
         raise ParseError(f"{item.name or 'input'}: a JSON Feed must be a JSON object")
+    return doc
+
+
+def _sliced(doc: dict[str, Any], start: int, stop: int | None) -> dict[str, Any]:
+    """The document with only its items `[start, stop)`."""
+    if isinstance(doc.get("rss"), dict):
+        channel = doc["rss"].get("channel")
+        if isinstance(channel, dict):
+            items = _as_list(channel.get("item"))[start:stop]
+            return {**doc, "rss": {**doc["rss"], "channel": {**channel, "item": items}}}
+        return doc
+    if isinstance(doc.get("items"), list):
+        return {**doc, "items": doc["items"][start:stop]}
+    return doc
+
+
+def parse(item: Input, start: int = 0, stop: int | None = None) -> Iterator[RawPost]:
+    """Parse a JSON Feed (or RSS-in-JSON) document into one RawPost per item.
+
+    With `start`/`stop`, only the items numbered `[start, stop)` (see `count`).
+    """
+    doc = _document(item)
+    if start or stop is not None:
+        doc = _sliced(doc, start, stop)
     if isinstance(doc.get("rss"), dict):
         yield from _rss_json_posts(doc)
         return

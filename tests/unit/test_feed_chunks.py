@@ -1,0 +1,78 @@
+"""Large feeds split like WXR exports: `count` and `parse(input, start, stop)` for RSS, Atom and JSON Feed."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from archiver import formats, pipeline
+from archiver.errors import ParseError
+from archiver.formats import feed, json_feed
+from archiver.model import Input, Origin
+
+ROOT = Path(__file__).resolve().parents[2]
+ORIGIN = Origin("file", "/feeds/big")
+
+
+def make_feed():
+    spec = importlib.util.spec_from_file_location("make_feed", ROOT / "scripts" / "make_feed.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("kind, name", [("rss", "big.rss"), ("atom", "big.atom"), ("json", "big.json")])
+def test_ranges_of_a_feed_are_exactly_its_entries_in_order(kind: str, name: str):
+    item = Input(getattr(make_feed(), {"json": "json_feed"}.get(kind, kind))(23, paragraphs=1).encode(), name, ORIGIN)
+    module = formats.detect(item.head(formats.SNIFF_BYTES), name)
+    assert formats.can_split(module)
+    assert module.count(item) == 23
+
+    whole = [asdict(post) for post in module.parse(item)]
+    ranges = [asdict(post) for start in range(0, 23, 10) for post in module.parse(item, start, start + 10)]
+
+    assert len(whole) == 23 and ranges == whole
+    assert [post.title for post in module.parse(item, 20, None)] == ["Entry 20", "Entry 21", "Entry 22"]
+
+
+@pytest.mark.parametrize("fixture", ["feed/rss2.xml", "feed/atom.xml", "feed/rdf.rdf"])
+def test_ranges_of_real_feeds_match_the_whole_feed(fixture: str):
+    path = ROOT / "tests" / "fixtures" / fixture
+    item = Input(path.read_bytes(), path.name, ORIGIN)
+    total = feed.count(item)
+    whole = [asdict(post) for post in feed.parse(item)]
+    assert [asdict(post) for start in range(total) for post in feed.parse(item, start, start + 1)] == whole
+
+
+def test_json_feed_ranges_include_rss_in_json():
+    path = ROOT / "tests" / "fixtures" / "json_feed" / "rss_in_json.json"
+    item = Input(path.read_bytes(), path.name, ORIGIN)
+    assert json_feed.count(item) == 1
+    assert [p.title for p in json_feed.parse(item, 0, 1)] == [p.title for p in json_feed.parse(item)]
+    assert list(json_feed.parse(item, 1, 2)) == []
+
+
+def test_a_feed_declaring_entities_is_never_split_nor_expanded():
+    data = (b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY big "' + b"x" * 100 + b'">]>'
+            b"<rss version='2.0'><channel><item><title>&big;</title></item></channel></rss>")
+    with pytest.raises(ParseError, match="entities"):
+        feed.count(Input(data, "e.rss", ORIGIN))
+
+
+def test_a_feed_lxml_cannot_read_strictly_is_archived_whole_not_split():
+    path = ROOT / "tests" / "fixtures" / "feed" / "broken.rss"
+    item = Input(path.read_bytes(), path.name, ORIGIN)
+    with pytest.raises(ParseError, match="not well-formed"):
+        feed.count(item)
+    assert pipeline.split(item, "raw/k", 1) == []  # the whole path reads it as far as feedparser can
+
+
+def test_a_feed_with_more_entries_than_a_chunk_is_split():
+    item = Input(make_feed().rss(60, paragraphs=1).encode(), "big.rss", ORIGIN)
+    planned = pipeline.split(item, "raw/ab/abcd", 25)
+    assert [(c.start, c.stop, c.format, c.total) for c in planned] == [
+        (0, 25, "feed", 60), (25, 50, "feed", 60), (50, 60, "feed", 60)]
+    assert pipeline.split(item, "raw/ab/abcd", 60) == []
