@@ -9,6 +9,9 @@ VENV := .venv
 VENV_SAM := .venv-sam
 SAM_CLI_VERSION := 1.170.0
 CFN_LINT_VERSION := 1.58.0
+# checkov pins its own boto3 (1.35), aws-sam-cli another (1.43): they cannot share .venv-sam.
+VENV_CHECKOV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
 EVENT ?= events/s3-put.json
 
 # sam and cfn-lint only need *some* credentials and a region to run offline (validate, build).
@@ -36,7 +39,7 @@ if [ -z "$$py312_dir" ]; then \
 fi
 endef
 
-.PHONY: help setup setup-sam test lint validate build check-build demo invoke bench deploy clean eval corpus
+.PHONY: help setup setup-sam setup-checkov test lint validate build check-build demo invoke bench deploy clean eval corpus
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -64,7 +67,15 @@ $(VENV_SAM)/.stamp: Makefile
 		aws-sam-cli==$(SAM_CLI_VERSION) cfn-lint==$(CFN_LINT_VERSION)
 	touch $@
 
-test: setup setup-sam ## Lint, validate and build the template, then run all tests
+setup-checkov: $(VENV_CHECKOV)/.stamp ## Create .venv-checkov with checkov (idempotent)
+
+$(VENV_CHECKOV)/.stamp: Makefile
+	test -x $(VENV_CHECKOV)/bin/python || $(PYTHON) -m venv $(VENV_CHECKOV)
+	$(VENV_CHECKOV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_CHECKOV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
+test: setup setup-sam setup-checkov ## Lint, validate and build the template, then run all tests
 	$(MAKE) lint
 	$(MAKE) validate
 	$(MAKE) build
@@ -73,9 +84,12 @@ test: setup setup-sam ## Lint, validate and build the template, then run all tes
 lint: setup ## ruff check
 	$(VENV)/bin/ruff check .
 
-validate: setup-sam ## cfn-lint and sam validate --lint on template.yaml
+validate: setup-sam setup-checkov ## cfn-lint, sam validate --lint and checkov on template.yaml
 	$(SAM_ENV) $(VENV_SAM)/bin/cfn-lint template.yaml
 	$(SAM_ENV) $(VENV_SAM)/bin/sam validate --lint --template-file template.yaml
+	@# Every finding fails the build unless the template skips it with its reason (Metadata: checkov: skip).
+	@# --skip-download: no calls to the Prisma Cloud API, the checks run offline.
+	$(VENV_CHECKOV)/bin/checkov --file template.yaml --framework cloudformation --skip-download --compact --quiet
 
 build: setup-sam ## sam build (no container; needs python3.12) and check the artifact
 	@$(FIND_PY312); \

@@ -65,9 +65,13 @@ def test_archive_bucket_is_versioned_encrypted_and_private(local_aws: LocalAWS):
     assert ownership == expected["OwnershipControls"]
 
 
-def test_inbox_is_versioned(local_aws: LocalAWS):
+def test_inbox_is_versioned_and_its_old_versions_expire(local_aws: LocalAWS):
     s3 = local_aws.client("s3")
-    assert s3.get_bucket_versioning(Bucket=local_aws.resources.inbox_bucket)["Status"] == "Enabled"
+    inbox = local_aws.resources.inbox_bucket
+    assert s3.get_bucket_versioning(Bucket=inbox)["Status"] == "Enabled"
+    rules = {rule["ID"]: rule for rule in s3.get_bucket_lifecycle_configuration(Bucket=inbox)["Rules"]}
+    assert rules["ExpireOldInboxVersions"]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
+    assert rules["RemoveExpiredDeleteMarkers"]["Expiration"] == {"ExpiredObjectDeleteMarker": True}
 
 
 def test_table_has_the_template_keys_indexes_billing_and_recovery(local_aws: LocalAWS):

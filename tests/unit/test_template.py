@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -244,3 +245,49 @@ def test_operator_policy_lists_failures_by_query_never_by_scan(template):
     assert not any("InboxBucket" in str(s["Resource"]) and "s3:PutObject" in as_list(s["Action"]) for s in statements)
     index = next(i for i in props(template, "ArchiveTable")["GlobalSecondaryIndexes"] if i["IndexName"] == "ToRetry")
     assert [k["AttributeName"] for k in index["KeySchema"]] == ["retry_pk", "retry_sk"]
+
+
+# -- bounded concurrency, old versions, access logs, checkov
+
+
+def test_a_flood_cannot_exhaust_the_accounts_concurrency(template):
+    sqs = props(template, "ArchiverFunction")["Events"]["InboxQueueEvent"]["Properties"]
+    assert sqs["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "MaxConcurrency"}}
+    parameter = template["Parameters"]["MaxConcurrency"]
+    assert (parameter["MinValue"], parameter["MaxValue"]) == (2, 1000)  # the range SQS event sources accept
+
+
+def test_old_inbox_versions_expire_but_archive_history_is_kept(template):
+    inbox_rules = props(template, "InboxBucket")["LifecycleConfiguration"]["Rules"]
+    noncurrent = [r["NoncurrentVersionExpiration"] for r in inbox_rules if "NoncurrentVersionExpiration" in r]
+    assert noncurrent == [{"NoncurrentDays": {"Ref": "InboxVersionRetentionDays"}}]
+    assert all(rule["Status"] == "Enabled" for rule in inbox_rules)
+    archive = props(template, "ArchiveBucket")
+    assert "LifecycleConfiguration" not in archive  # old post versions are the history
+
+
+def test_inbox_and_archive_write_access_logs_to_the_log_bucket(template):
+    for bucket, prefix in (("InboxBucket", "inbox/"), ("ArchiveBucket", "archive/")):
+        assert props(template, bucket)["LoggingConfiguration"] == {
+            "DestinationBucketName": {"Ref": "AccessLogsBucket"}, "LogFilePrefix": prefix}
+    policy = props(template, "AccessLogsBucketPolicy")["PolicyDocument"]["Statement"]
+    delivery = next(s for s in policy if s["Effect"] == "Allow")
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert delivery["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+
+
+def test_every_checkov_finding_left_is_skipped_with_its_reason(template):
+    skips = [(logical_id, skip) for logical_id, resource in template["Resources"].items()
+             for skip in ((resource.get("Metadata") or {}).get("checkov") or {}).get("skip", [])]
+    assert skips, "the template documents the checks it does not follow"
+    for logical_id, skip in skips:
+        assert skip["id"].startswith("CKV"), (logical_id, skip)
+        assert len(skip.get("comment", "").split()) >= 8, f"{logical_id} skips {skip['id']} without a reason"
+
+
+def test_make_validate_runs_a_pinned_checkov(repo_root: Path):
+    makefile = (repo_root / "Makefile").read_text()
+    assert re.search(r"^CHECKOV_VERSION := \d+\.\d+\.\d+$", makefile, re.M)
+    assert "checkov==$(CHECKOV_VERSION)" in makefile
+    validate = makefile.split("\nvalidate:", 1)[1].split("\n\n", 1)[0]
+    assert "checkov --file template.yaml" in validate and "--skip-download" in validate
