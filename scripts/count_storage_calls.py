@@ -1,4 +1,4 @@
-"""Count the AWS calls the handler makes per input: a new post, a redelivered duplicate, a new version.
+"""Count the AWS calls the handler makes per input: a new post, a redelivery, a duplicate, a new version.
 
 Runs the function in-process against the embedded local AWS (moto server) and counts every call its
 own boto3 clients make with a botocore `before-call.*.*` hook (the harness's calls are not counted).
@@ -55,9 +55,9 @@ def main() -> int:
         arn = sqs.get_queue_attributes(QueueUrl=resources.queue_url, AttributeNames=["QueueArn"])[
             "Attributes"]["QueueArn"]
 
-        def deliver(body: bytes | None) -> dict[str, Any]:
+        def deliver(body: bytes | None, key: str = "calls.md") -> dict[str, Any]:
             if body is not None:
-                s3.put_object(Bucket=resources.inbox_bucket, Key="calls.md", Body=body)
+                s3.put_object(Bucket=resources.inbox_bucket, Key=key, Body=body)
             messages = []
             for _ in range(5):
                 got = sqs.receive_message(QueueUrl=resources.queue_url, MaxNumberOfMessages=10).get("Messages", [])
@@ -74,7 +74,7 @@ def main() -> int:
 
         deliver.last = []
         results = {"new post": deliver(POST), "redelivered duplicate": deliver(None),
-                   "new version": deliver(CHANGED)}
+                   "same post under another key": deliver(POST, "copy.md"), "new version": deliver(CHANGED)}
         for name, counted in results.items():
             print(json.dumps({"input": name, "calls": sum(counted.values()), "by_operation": counted}))
     return 0
