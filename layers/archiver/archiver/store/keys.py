@@ -12,8 +12,9 @@ Archive bucket:
 Table:
   pk=POST#<id>            sk=LATEST     the current version's metadata (+ GSI keys BySite/ByStory)
   pk=POST#<id>            sk=V#000001   one item per archived version
-  pk=INPUT#<bucket>/<key> sk=<version id | etag | ->   the outcome of one input
+  pk=INPUT#<bucket>/<key> sk=<version id | etag | ->   the outcome of one input (first finished one + attempts)
   pk=INPUT#<bucket>/<key> sk=<same>#chunk-000003      the outcome of one chunk of a fanned-out input
+                          (unfinished ones also carry retry_pk=RETRY#<0-3>, retry_sk: the ToRetry GSI)
   pk=SIMHASH#<band>       sk=POST#<id>  near-duplicate index: fingerprint bands -> story_id
 """
 
