@@ -212,6 +212,14 @@ def _reason(exc: BaseException) -> BaseException:
     return getattr(inner, "reason", None) or inner
 
 
+def _said(error: BaseException) -> str:
+    """An error's text without urllib3's "XConnection(host=..., port=...): " prefix (the URL is said already)."""
+    return _CONNECTION_PREFIX.sub("", str(error))
+
+
+_CONNECTION_PREFIX = re.compile(r"^\w*Connection\(host=[^)]*\): ")
+
+
 class HttpClient:
     """Fetches URLs politely and safely; one per worker (one Session, one connection pool), not shared by threads.
 
@@ -321,19 +329,19 @@ class HttpClient:
         try:
             return self.session.get(url, headers=headers, stream=True, allow_redirects=False, timeout=timeout)
         except requests.exceptions.Timeout as exc:
-            raise FetchTimeout(f"timed out fetching {url}: {_reason(exc)}") from exc
+            raise FetchTimeout(f"timed out fetching {url}: {_said(_reason(exc))}") from exc
         except requests.exceptions.SSLError as exc:
-            raise ConnectFailed(f"TLS error fetching {url}: {_reason(exc)}") from exc
+            raise ConnectFailed(f"TLS error fetching {url}: {_said(_reason(exc))}") from exc
         except requests.exceptions.ConnectionError as exc:
             reason = _reason(exc)
             if isinstance(reason, ReadTimeoutError | TimeoutError):
-                raise FetchTimeout(f"timed out fetching {url}: {reason}") from exc
-            raise ConnectFailed(f"could not connect to fetch {url}: {reason}") from exc
+                raise FetchTimeout(f"timed out fetching {url}: {_said(reason)}") from exc
+            raise ConnectFailed(f"could not connect to fetch {url}: {_said(reason)}") from exc
         except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
                 requests.exceptions.MissingSchema) as exc:
             raise FetchError(f"not a URL that can be fetched: {url} ({exc})", code="invalid_url") from exc
         except requests.exceptions.RequestException as exc:
-            raise FetchError(f"fetching {url} failed: {_reason(exc)}") from exc
+            raise FetchError(f"fetching {url} failed: {_said(_reason(exc))}") from exc
 
     def _read_body(self, raw: requests.Response, url: str, limit: int, truncate: bool, deadline: float) -> bytes:
         declared = raw.headers.get("Content-Length", "").strip()
