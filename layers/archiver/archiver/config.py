@@ -19,6 +19,10 @@ class Settings:
     chunk_min_seconds: int = 90  # a chunk is started only with this much invocation time left, else requeued
     spool_bytes: int = 8 * 1024 * 1024  # larger inputs are copied to a temporary file, not held in memory
     spool_dir: str = ""  # where those files go (default: the system temp dir, /tmp in Lambda)
+    fetch_queue_url: str = ""  # the FIFO fetch queue: one job per host (message group = host)
+    fetch_host_delay: float = 1.0  # seconds between two requests to one host (robots.txt Crawl-delay may ask more)
+    fetch_lease_seconds: int = 1800  # a queued source is not queued again for this long
+    fetch_margin_seconds: int = 30  # a fetch job stops and re-queues its rest with this much time left
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -34,6 +38,10 @@ class Settings:
             chunk_min_seconds=int(env.get("CHUNK_MIN_SECONDS", cls.chunk_min_seconds)),
             spool_bytes=int(env.get("SPOOL_BYTES", cls.spool_bytes)),
             spool_dir=env.get("SPOOL_DIR", ""),
+            fetch_queue_url=env.get("FETCH_QUEUE_URL", ""),
+            fetch_host_delay=float(env.get("FETCH_HOST_DELAY", cls.fetch_host_delay)),
+            fetch_lease_seconds=int(env.get("FETCH_LEASE_SECONDS", cls.fetch_lease_seconds)),
+            fetch_margin_seconds=int(env.get("FETCH_MARGIN_SECONDS", cls.fetch_margin_seconds)),
         )
 
 
