@@ -126,7 +126,11 @@ class SourceStore:
                     return
 
     def list(self) -> list[Source]:
-        """Every source (enabled first by next-due time, then disabled), via the index."""
+        """Every source (enabled first by next-due time, then disabled), via the index.
+
+        These are summaries (the index projects options and health, not the fetch state such as
+        validators and seen entries): `get` a source before changing and `put`ting it back.
+        """
         sources = [_source(item) for shard in range(DUE_SHARDS) for item in self._query_shard(shard)]
         return sorted(sources, key=lambda s: (not s.enabled, s.next_due_at, s.id))
 

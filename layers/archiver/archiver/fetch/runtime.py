@@ -23,7 +23,8 @@ def http_client(settings: Settings) -> HttpClient:
 
     user_agent = USER_AGENT_TEMPLATE.format(version=PROJECT_VERSION, contact=settings.fetch_contact_url)
     return HttpClient(guard=Guard.from_setting(settings.fetch_allow_networks), user_agent=user_agent,
-                      max_bytes=settings.fetch_max_bytes)
+                      max_bytes=settings.fetch_max_bytes, connect_timeout=settings.fetch_connect_timeout,
+                      read_timeout=settings.fetch_read_timeout, deadline=settings.fetch_deadline)
 
 
 _robots: dict[int, tuple[float, object]] = {}

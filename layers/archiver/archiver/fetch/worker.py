@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
 SEEN_LIMIT = 1000  # entry digests kept per source: more than any feed holds at once
 SUMMARY_WORDS = 150  # auto mode: a feed entry shorter than this is taken for a summary
-WP_PER_PAGE = 100
 _TRUNCATED = re.compile(r"(\u2026|\.\.\.|read more|continue reading|weiterlesen|lire la suite)"
                         r"\W*$", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
@@ -58,6 +57,7 @@ class FetchContext:
     max_crawl_delay: float = 60.0
     default_tz: tzinfo = UTC
     max_pages: int = 50  # WordPress API pages per fetch; the cursor resumes the rest next time
+    wp_per_page: int = 100  # the REST API's maximum
     max_articles: int = 200  # sitemap pages per fetch
     deadline: Callable[[], float] | None = None  # seconds left in this invocation; None = no limit
     margin: float = 30.0  # stop when fewer seconds than this are left
@@ -191,22 +191,41 @@ def _fetch_feed(source: Source, ctx: FetchContext, report: FetchReport) -> None:
 
 
 def _fetch_wordpress(source: Source, ctx: FetchContext, report: FetchReport) -> None:
-    """The REST API's posts modified since the cursor, oldest change first, page after page."""
-    for page in range(1, ctx.max_pages + 1):
-        url = wp_posts_url(source.url, page=page, modified_after=source.cursor)
-        response = ctx.get(url)
-        report.http_status = response.status
-        if page == 1 and response.permanent_url and "wp/v2/posts" in response.permanent_url:
-            source.url = report.url = response.permanent_url[: response.permanent_url.index("wp/v2/posts")]
-        if response.body.strip() in (b"", b"[]"):
-            break
-        posts = _archive_document(source, ctx, response, report, full="never")
-        modified = [p.front_matter.get("modified") for p in posts if isinstance(p.front_matter.get("modified"), str)]
-        if modified:
-            source.cursor = max([source.cursor or "", *modified])  # resumable: progress is kept page by page
-        total_pages = int(response.headers.get("x-wp-totalpages", "1") or 1)
-        if page >= total_pages:
-            break
+    """The REST API's posts modified since the cursor, oldest change first, page after page.
+
+    The query stays the same for the whole pass (page numbers refer to it); the cursor moves to
+    the newest change seen when the pass ends. A pass cut short keeps its progress less a second,
+    so that posts sharing the last timestamp across a page boundary are asked for again, not lost.
+    """
+    since, newest = source.cursor, None
+    try:
+        for page in range(1, ctx.max_pages + 1):
+            response = ctx.get(wp_posts_url(source.url, page=page, modified_after=since, per_page=ctx.wp_per_page))
+            report.http_status = response.status
+            if page == 1 and response.permanent_url and "wp/v2/posts" in response.permanent_url:
+                source.url = report.url = response.permanent_url[: response.permanent_url.index("wp/v2/posts")]
+            if response.body.strip() in (b"", b"[]"):
+                break
+            posts = _archive_document(source, ctx, response, report, full="never")
+            modified = [p.front_matter["modified"] for p in posts if isinstance(p.front_matter.get("modified"), str)]
+            newest = max([newest or "", *modified]) or None
+            if page >= int(response.headers.get("x-wp-totalpages") or 1):
+                break
+    except OutOfTime:
+        if newest:
+            source.cursor = max(source.cursor or "", _second_before(newest))
+        raise
+    if newest:
+        source.cursor = max(source.cursor or "", newest)
+
+
+def _second_before(stamp: str) -> str:
+    from datetime import datetime, timedelta
+
+    try:
+        return (datetime.fromisoformat(stamp) - timedelta(seconds=1)).isoformat()
+    except ValueError:
+        return stamp
 
 
 def _fetch_sitemap(source: Source, ctx: FetchContext, report: FetchReport) -> None:
@@ -251,9 +270,9 @@ def _is_new(lastmod: str | None, url: str, source: Source) -> bool:
     return source.cursor is None or lastmod > source.cursor
 
 
-def wp_posts_url(api_root: str, *, page: int, modified_after: str | None) -> str:
+def wp_posts_url(api_root: str, *, page: int, modified_after: str | None, per_page: int = 100) -> str:
     """The posts endpoint under a REST API root (`/wp-json/` or `?rest_route=/`), oldest change first."""
-    params = {"per_page": WP_PER_PAGE, "page": page, "_embed": 1, "orderby": "modified", "order": "asc"}
+    params = {"per_page": per_page, "page": page, "_embed": 1, "orderby": "modified", "order": "asc"}
     if modified_after:
         params["modified_after"] = modified_after
     query = urlencode(params)
