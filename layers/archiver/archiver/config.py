@@ -27,6 +27,10 @@ class Settings:
     fetch_connect_timeout: float = 5.0
     fetch_read_timeout: float = 20.0  # per read
     fetch_deadline: float = 60.0  # one request as a whole, redirects included
+    fetch_queue_url: str = ""  # the FIFO fetch queue: one job per host (message group = host)
+    fetch_host_delay: float = 1.0  # seconds between two requests to one host (robots.txt Crawl-delay may ask more)
+    fetch_lease_seconds: int = 1800  # a queued source is not queued again for this long
+    fetch_margin_seconds: int = 30  # a fetch job stops and re-queues its rest with this much time left
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -48,6 +52,10 @@ class Settings:
             fetch_connect_timeout=float(env.get("FETCH_CONNECT_TIMEOUT", cls.fetch_connect_timeout)),
             fetch_read_timeout=float(env.get("FETCH_READ_TIMEOUT", cls.fetch_read_timeout)),
             fetch_deadline=float(env.get("FETCH_DEADLINE", cls.fetch_deadline)),
+            fetch_queue_url=env.get("FETCH_QUEUE_URL", ""),
+            fetch_host_delay=float(env.get("FETCH_HOST_DELAY", cls.fetch_host_delay)),
+            fetch_lease_seconds=int(env.get("FETCH_LEASE_SECONDS", cls.fetch_lease_seconds)),
+            fetch_margin_seconds=int(env.get("FETCH_MARGIN_SECONDS", cls.fetch_margin_seconds)),
         )
 
 

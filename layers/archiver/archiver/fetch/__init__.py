@@ -1,6 +1,8 @@
-"""Fetching over HTTP: the only code in the archiver that talks to the network.
+"""Fetching posts from registered sources: the only code that does HTTP.
 
-`errors` (what can go wrong, as ArchiverErrors), `guard` (SSRF rules checked at connect time),
-`http` (the client: retries, size caps, conditional GET, charsets), `robots` (robots.txt per host).
-Import the module you need; nothing heavy is imported here.
+`http` (session, retries, size caps, conditional GET), `guard` (SSRF rules checked at connect),
+`robots` (robots.txt, cached per host), `discover` (what a URL is: feed, WordPress site,
+sitemap, article), `sources` (adding and describing sources), `schedule` (when a source is due),
+`jobs` (due sources -> one queue message per host), `worker` (a host's job: fetch, then the one
+archive path of every input).
 """
