@@ -81,6 +81,29 @@ def test_one_session_serves_many_requests_over_one_connection(client, server) ->
     assert client.requests_made == 3
 
 
+def test_redirects_304s_and_error_pages_keep_the_connection(client, server) -> None:
+    server.route("/old", Reply(301, b"<p>moved</p>", headers={"Location": "/feed.xml"}))
+    server.route("/feed.xml", _conditional(etag='"v1"'))
+    server.route("/gone", Reply(410, b"<p>gone</p>" * 100))
+    client.get(server.url("/old"))
+    client.get(server.url("/feed.xml"), validators=Validators(etag='"v1"'))
+    with pytest.raises(HttpError):
+        client.get(server.url("/gone"))
+    client.get(server.url("/feed.xml"))
+    assert [request.path for request in server.log] == ["/old", "/feed.xml", "/feed.xml", "/gone", "/feed.xml"]
+    assert len({request.client_port for request in server.log}) == 1
+
+
+def test_a_large_unread_error_page_is_not_read_the_connection_is_closed(make_client, server) -> None:
+    server.route("/huge-error", Reply(500, b"x" * 5_000_000))
+    server.route("/ok", Reply(body=b"ok"))
+    client = make_client(retries=0)
+    with pytest.raises(HttpError):
+        client.get(server.url("/huge-error"))
+    assert client.get(server.url("/ok")).body == b"ok"
+    assert len({request.client_port for request in server.log}) == 2
+
+
 # -- conditional GET -------------------------------------------------------------------------------------------------
 
 

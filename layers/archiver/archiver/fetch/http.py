@@ -42,6 +42,7 @@ PERMANENT_REDIRECTS = frozenset({301, 308})
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
 _READ_CHUNK = 64 * 1024
 _SNIFF_BYTES = 2048
+_DRAIN_BYTES = 64 * 1024  # an unread rest up to this size is read to keep the connection, a larger one closes it
 
 
 def user_agent(contact: str = DEFAULT_CONTACT_URL, version: str = VERSION) -> str:
@@ -206,6 +207,15 @@ class _TransientRetry(Retry):
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
+def _discard(raw: requests.Response) -> None:
+    """Done with a response: read a small unread rest (redirect, 304, error page) so the kept-alive
+    connection goes back to the pool; close the connection when the rest is large or of unknown size."""
+    declared = raw.headers.get("Content-Length", "").strip()
+    if raw.status_code == 304 or (declared.isdigit() and int(declared) <= _DRAIN_BYTES):
+        raw.raw.drain_conn()  # urllib3 ignores errors here: at worst the connection is not reused
+    raw.close()
+
+
 def _reason(exc: BaseException) -> BaseException:
     """The urllib3 error under a requests exception (requests wraps it, sometimes in a MaxRetryError)."""
     inner: Any = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
@@ -294,7 +304,7 @@ class HttpClient:
             location = raw.headers.get("Location") if raw.status_code in REDIRECT_STATUSES else None
             if not location:
                 break
-            raw.close()
+            _discard(raw)
             target = urljoin(current, location.strip())
             hops.append((raw.status_code, target))
             if target == url or any(target == seen for _, seen in hops[:-1]):
@@ -315,7 +325,7 @@ class HttpClient:
                 limit = self.max_bytes if max_bytes is None else max_bytes
                 body = self._read_body(raw, current, limit, truncate, deadline)
         finally:
-            raw.close()
+            _discard(raw)
         response_headers = {name.lower(): value for name, value in raw.headers.items()}
         return Response(url=url, final_url=current, status=status, headers=response_headers, body=body,
                         charset=detect_charset(response_headers.get("content-type"), body) if body else None,
