@@ -160,7 +160,8 @@ def bench(hosts: int, feeds_per_host: int, entries: int, concurrency: int) -> li
         def run_jobs() -> list[Any]:
             def work(job: Any) -> Any:
                 with HttpClient(guard=guard, user_agent="PostArchiver/bench (+https://example.invalid)") as http:
-                    context = FetchContext(client=http, robots=RobotsCache(http), archive=archive, host_delay=0.0)
+                    context = FetchContext(client=http, robots=RobotsCache(http, store=sources), archive=archive,
+                                           host_delay=0.0)
                     return run_job(list(job.sources), sources, context)
 
             with ThreadPoolExecutor(concurrency) as pool:

@@ -119,7 +119,7 @@ def run_fetch_job(job: HostJob, lambda_context: LambdaContext | None) -> None:
     if _http is None:
         _http = http_client(SETTINGS)
     deadline = (lambda: lambda_context.get_remaining_time_in_millis() / 1000) if lambda_context else None
-    context = fetch_context(SETTINGS, _http, store, default_tz=DEFAULT_TZ, deadline=deadline)
+    context = fetch_context(SETTINGS, _http, store, sources, default_tz=DEFAULT_TZ, deadline=deadline)
     result = run_job(list(job.sources), sources, context)
     for report in result.reports:
         metrics.add_metric(name=f"Fetch{report.status.title().replace('_', '')}", unit=MetricUnit.Count, value=1)

@@ -141,10 +141,10 @@ def _fetch(args: argparse.Namespace) -> int:
     from archiver.fetch.sources import new_source
     from archiver.fetch.worker import fetch_source
 
-    settings, _, archive = _source_targets(args, archive=True)
+    settings, sources, archive = _source_targets(args, archive=True)
     client = _http_client(settings)
     source = new_source(args.url, get=client.get, now=datetime.now(UTC), kind=args.kind, full=args.full)
-    report = fetch_source(source, fetch_context(settings, client, archive))
+    report = fetch_source(source, fetch_context(settings, client, archive, sources))
     print(json.dumps({"id": source.id, "kind": source.kind, **report.to_dict(), "post_ids": report.post_ids},
                      ensure_ascii=False))
     return 1 if report.status == "failed" else 0

@@ -2,6 +2,7 @@
 
 Items:
   pk=SOURCE#<id>  sk=SOURCE   the Source (see model.Source): options, fetch state and health
+  pk=HOST#<origin> sk=ROBOTS  the origin's robots.txt as last fetched, shared by every worker for a day
 GSI `ByDue` (due_pk, due_sk): every source, in DUE_SHARDS partitions, sorted by next-due time:
   due_pk=DUE#<shard>   due_sk=<next_due_at>#<id>   enabled sources
                        due_sk=~disabled#<id>       disabled ones sort after every timestamp
@@ -25,6 +26,7 @@ from archiver.model import Source
 DUE_INDEX = "ByDue"
 DUE_SHARDS = 4  # spreads the index's partitions; a due query reads each shard
 DISABLED = "~disabled"
+MAX_ROBOTS_ITEM_BYTES = 350 * 1024  # DynamoDB items hold 400 KB
 _STATE_FIELDS = ("url", "validators", "cursor", "seen", "failures", "last", "next_due_at", "enabled",
                  "disabled_reason")
 _serializer = TypeSerializer()
@@ -134,6 +136,31 @@ class SourceStore:
         sources = [_source(item) for shard in range(DUE_SHARDS) for item in self._query_shard(shard)]
         return sorted(sources, key=lambda s: (not s.enabled, s.next_due_at, s.id))
 
+    def load_robots(self, origin: str, max_age: float) -> tuple[str, str] | None:
+        """A host's stored robots.txt (text, how it was obtained) if fetched less than `max_age` seconds ago."""
+        from datetime import UTC, datetime
+
+        from archiver.fetch.schedule import parse_iso
+
+        raw = self._call("get robots.txt", "get_item", Key=_serialize(_robots_key(origin))).get("Item")
+        if not raw:
+            return None
+        item = _deserialize(raw)
+        if (datetime.now(UTC) - parse_iso(item["fetched_at"])).total_seconds() > max_age:
+            return None
+        return item.get("text", ""), item.get("reason", "")
+
+    def save_robots(self, origin: str, text: str, reason: str) -> None:
+        """Keep a host's robots.txt for the other workers (files too big for one item are not kept)."""
+        from datetime import UTC, datetime
+
+        from archiver.fetch.schedule import iso
+
+        if len(text.encode("utf-8")) > MAX_ROBOTS_ITEM_BYTES:
+            return
+        item = {**_robots_key(origin), "text": text, "reason": reason, "fetched_at": iso(datetime.now(UTC))}
+        self._call("put robots.txt", "put_item", Item=_serialize(item))
+
     def _query_shard(self, shard: int, upper: str | None = None) -> Iterator[dict[str, Any]]:
         condition = "due_pk = :pk" + (" AND due_sk <= :upper" if upper else "")
         values = {":pk": f"DUE#{shard}", **({":upper": upper} if upper else {})}
@@ -156,6 +183,10 @@ class SourceStore:
 
 def _key(source_id: str) -> dict[str, str]:
     return {"pk": f"SOURCE#{source_id}", "sk": "SOURCE"}
+
+
+def _robots_key(origin: str) -> dict[str, str]:
+    return {"pk": f"HOST#{origin}", "sk": "ROBOTS"}
 
 
 def _shard(source_id: str) -> int:

@@ -8,6 +8,7 @@ a body over 500 KiB is cut at the last full line, and UnsafeURL is raised, not t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from protego import Protego
@@ -38,6 +39,11 @@ class Robots:
     parser: Protego | None = None  # None: no rules
     disallow_all: bool = False
     reason: str = ""  # how the rules were obtained, e.g. "robots.txt answered 404: no rules"
+    text: str | None = None  # the robots.txt as fetched ("" for no file): what a RobotsStore keeps
+
+    @classmethod
+    def from_text(cls, text: str, agent: str = AGENT, reason: str = "") -> Robots:
+        return cls(agent, parser=Protego.parse(text) if text else None, reason=reason, text=text)
 
     def allowed(self, url: str) -> bool:
         if urlsplit(url).path == "/robots.txt":
@@ -61,19 +67,41 @@ class Robots:
         return max(delays) if delays else None
 
 
-class RobotsCache:
-    """robots.txt rules per origin, each fetched at most once in the cache's life (make one per job)."""
+class RobotsStore(Protocol):
+    """Where fetched robots.txt files outlive a job: the archive table (see SourceStore)."""
 
-    def __init__(self, client: HttpClient, agent: str = AGENT):
+    def load_robots(self, origin: str, max_age: float) -> tuple[str, str] | None: ...
+
+    def save_robots(self, origin: str, text: str, reason: str) -> None: ...
+
+
+class RobotsCache:
+    """robots.txt rules per origin, each fetched at most once in the cache's life (make one per job).
+
+    With a `store`, a robots.txt fetched by any worker within `max_age` seconds (a day, as RFC 9309
+    allows) is reused instead of fetched again; rules that only hold for one run (disallow all after
+    a 5xx or an unreachable server) are never stored.
+    """
+
+    def __init__(self, client: HttpClient, agent: str = AGENT, *, store: RobotsStore | None = None,
+                 max_age: float = 24 * 3600):
         self.client = client
         self.agent = agent
+        self.store = store
+        self.max_age = max_age
         self._rules: dict[str, Robots] = {}
 
     def rules(self, url: str) -> Robots:
         """The rules for `url`'s origin (fetched now if not yet); UnsafeURL when the origin may not be reached."""
         origin = origin_of(url)
         if origin not in self._rules:
-            self._rules[origin] = self._fetch(origin)
+            stored = self.store.load_robots(origin, self.max_age) if self.store else None
+            if stored is not None:
+                self._rules[origin] = Robots.from_text(stored[0], self.agent, reason=stored[1])
+            else:
+                robots = self._rules[origin] = self._fetch(origin)
+                if self.store and robots.text is not None:
+                    self.store.save_robots(origin, robots.text, robots.reason)
         return self._rules[origin]
 
     def ensure_allowed(self, url: str) -> Robots:
@@ -94,7 +122,7 @@ class RobotsCache:
         except HttpError as exc:
             # 429 is a 4xx but says "too fast", not "no file": treated like 5xx, as the big crawlers do.
             if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
-                return Robots(self.agent, reason=f"robots.txt answered {exc.status}: no rules")
+                return Robots(self.agent, reason=f"robots.txt answered {exc.status}: no rules", text="")
             return Robots(self.agent, disallow_all=True,
                           reason=f"robots.txt answered {exc.status}: nothing allowed in this run")
         except TooManyRedirects:
@@ -105,5 +133,5 @@ class RobotsCache:
         body = response.body
         if len(body) >= MAX_ROBOTS_BYTES and b"\n" in body:
             body = body[: body.rindex(b"\n") + 1]  # never half a rule
-        return Robots(self.agent, parser=Protego.parse(body.decode("utf-8", errors="replace")),
-                      reason=f"robots.txt from {response.final_url}")
+        return Robots.from_text(body.decode("utf-8", errors="replace"), self.agent,
+                                reason=f"robots.txt from {response.final_url}")

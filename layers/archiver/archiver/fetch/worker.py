@@ -63,6 +63,7 @@ class FetchContext:
     margin: float = 30.0  # stop when fewer seconds than this are left
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
     _last_request: dict[str, float] = field(default_factory=dict)
 
     def get(self, url: str, *, validators: dict[str, str] | None = None) -> Response:
@@ -79,13 +80,13 @@ class FetchContext:
         delay = max(self.host_delay, min(rules.crawl_delay or 0, self.max_crawl_delay))
         last = self._last_request.get(host)
         if last is not None:
-            wait = last + delay - time.monotonic()
+            wait = last + delay - self.clock()
             if wait > 0:
                 self.sleep(wait)
         try:
             return self.client.get(url, validators=Validators.from_dict(validators) if validators else None)
         finally:
-            self._last_request[host] = time.monotonic()
+            self._last_request[host] = self.clock()
 
     def check_time(self) -> None:
         if self.deadline is not None and self.deadline() < self.margin:
