@@ -26,6 +26,7 @@ FORMAT_MODULES = (
     "archiver.formats.wp_json",  # JSON with WordPress REST `{"rendered": ...}` fields
     "archiver.formats.frontmatter",  # a fence (`---`, `+++`, `{`) and a body; after whole-JSON formats
     "archiver.formats.wxr",  # XML declaring the WordPress export namespace (before plain feeds)
+    "archiver.formats.blogger",  # Atom with Blogger's kind terms or 2018 namespace (before plain feeds)
     "archiver.formats.feed",  # XML rooted at rss / feed / rdf:RDF (before HTML pages)
     "archiver.formats.html_page",
 )
