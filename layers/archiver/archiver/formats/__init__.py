@@ -24,6 +24,8 @@ FORMAT_MODULES = (
     "archiver.formats.bundle",  # zip / gzip / tar magic bytes
     "archiver.formats.json_feed",  # JSON with a jsonfeed.org version (or RSS-in-JSON)
     "archiver.formats.wp_json",  # JSON with WordPress REST `{"rendered": ...}` fields
+    "archiver.formats.pelican",  # `Key: value` header lines naming a Title, no fence (before front matter)
+    "archiver.formats.rst",  # reStructuredText: a .rst name or a Pelican field list at the top
     "archiver.formats.frontmatter",  # a fence (`---`, `+++`, `{`) and a body; after whole-JSON formats
     "archiver.formats.wxr",  # XML declaring the WordPress export namespace (before plain feeds)
     "archiver.formats.blogger",  # Atom with Blogger's kind terms or 2018 namespace (before plain feeds)

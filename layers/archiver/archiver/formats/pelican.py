@@ -1,0 +1,137 @@
+"""Markdown posts with a Pelican / MultiMarkdown metadata header: `Key: value` lines, then a blank line.
+
+    Title: Counting cranes
+    Date: 2010-12-03 10:20
+    Category: Birds
+    Tags: cranes, winter count
+
+No fence marks the header (unlike Jekyll's `---`): it is the run of `Key: value` lines (indented lines
+continue a value) that opens the file, up to the first blank line, and it must name a `Title`. Keys are
+case-insensitive (MultiMarkdown also ignores spaces in them). The mapping onto post fields is shared
+with Pelican's reStructuredText posts (`rst.py`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+from typing import Any
+
+from archiver.model import Input, RawPost
+
+NAME = "pelican"
+
+_KEY_LINE = re.compile(r"^[ ]{0,3}([A-Za-z0-9][A-Za-z0-9_ -]{0,40}):(?:[ \t]+(.*?))?[ \t]*$")
+_CONTINUATION = re.compile(r"^(?:[ ]{4,}|\t)(\S.*?)\s*$")
+_NOT_MARKDOWN = (".html", ".htm", ".xml", ".json", ".rss", ".atom", ".rdf", ".csv", ".yaml", ".yml", ".toml",
+                 ".rst", ".rest", ".eml")
+# Pelican's link placeholders (`{static}/images/a.png`, `|filename|/b.md`): the path after them is
+# site-relative, the placeholder itself means nothing outside the site's build.
+_PLACEHOLDER = re.compile(r"(?<=[(\"'=])\s*(?:\{(?:static|filename|attach|tag|category|author|index)\}|"
+                          r"\|(?:static|filename|attach|tag|category|author)\|)")
+_FILE_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})[-_ ]?(.*)$")
+_STATUSES = {"published": "publish", "draft": "draft", "hidden": "hidden"}
+
+
+def read_header(text: str) -> tuple[dict[str, str], str] | None:
+    """The metadata header and the body after it, or None when the text does not open with one."""
+    lines = text.split("\n")
+    meta: dict[str, str] = {}
+    last: str | None = None
+    for index, line in enumerate(lines):
+        if not line.strip():
+            end = index + 1
+            break
+        key_line = _KEY_LINE.match(line)
+        continuation = _CONTINUATION.match(line)
+        if continuation and last is not None:
+            meta[last] = f"{meta[last]}\n{continuation.group(1)}".strip()
+        elif key_line:
+            last = key_line.group(1).strip()
+            meta[last] = (key_line.group(2) or "").strip()
+        else:
+            return None  # a line of prose before any blank line: not a header
+    else:
+        end = len(lines)
+    if not any(canonical_key(k) == "title" for k in meta):
+        return None
+    return meta, "\n".join(lines[end:])
+
+
+def canonical_key(key: str) -> str:
+    """Pelican lower-cases keys; MultiMarkdown also drops spaces ("Base Header Level" -> baseheaderlevel)."""
+    return re.sub(r"[\s]+", "", key).lower()
+
+
+def sniff(head: bytes, name: str) -> bool:
+    """Text (not markup, not a fence) whose first lines are a `Key: value` header naming a Title."""
+    if PurePosixPath(name).suffix.lower() in _NOT_MARKDOWN:
+        return False
+    text = head.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
+    if text.lstrip()[:1] in ("<", "{", "[") or text.startswith(("---", "+++")):
+        return False
+    if "\n\n" not in text and len(head) >= 4096:
+        return False  # a "header" longer than the sniffing head is prose, not metadata
+    return read_header(text) is not None
+
+
+def split_list(value: str) -> list[str]:
+    """Pelican's list values: separated by semicolons when there are any, else by commas; items stay whole."""
+    parts = value.split(";") if ";" in value else value.split(",")
+    return list(dict.fromkeys(" ".join(p.split()) for p in parts if p.strip()))
+
+
+def strip_placeholders(body: str) -> str:
+    return _PLACEHOLDER.sub("", body)
+
+
+def to_raw_post(meta: dict[str, str], body: str, name: str, *, fmt: str, body_format: str,
+                warnings: list[str] | None = None) -> RawPost:
+    """Map Pelican's metadata names (and MultiMarkdown's) onto post fields; `meta` is kept as written."""
+    fields: dict[str, str] = {}
+    for key, value in meta.items():
+        fields.setdefault(canonical_key(key), value)
+    stem = PurePosixPath(name).stem
+    file_date = _FILE_DATE.match(stem)
+    extra: dict[str, Any] = {}
+    slug = fields.get("slug") or (file_date.group(2) if file_date else stem)
+    if slug:
+        extra["file_slug"] = slug
+    authors = split_list(fields["authors"]) if fields.get("authors") else []
+    if not authors and fields.get("author"):
+        authors = [" ".join(fields["author"].split())]
+    tags = split_list(fields.get("tags") or fields.get("keywords") or "")
+    category = " ".join((fields.get("category") or "").split())
+    status = fields.get("status", "").strip().lower()
+    return RawPost(
+        format=fmt,
+        body=body,
+        body_format=body_format,  # type: ignore[arg-type]
+        title=" ".join(fields.get("title", "").split()) or None,
+        url=fields.get("url") or None,
+        authors=authors,
+        published=fields.get("date") or (file_date.group(1) if file_date else None),
+        updated=fields.get("modified") or fields.get("updated") or None,
+        categories=[category] if category else [],
+        tags=tags,
+        excerpt=fields.get("summary") or fields.get("description") or None,
+        status=_STATUSES.get(status, status or "publish"),
+        language=fields.get("lang") or fields.get("language") or None,
+        image=fields.get("image") or fields.get("cover") or fields.get("featured_image") or None,
+        front_matter=dict(meta),
+        extra=extra,
+        warnings=list(warnings or []),
+    )
+
+
+def parse(item: Input) -> Iterator[RawPost]:
+    """One post: the header's metadata, the rest as Markdown (Pelican's placeholders removed from links)."""
+    from archiver.errors import ParseError
+
+    text = item.read_bytes().decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
+    found = read_header(text)
+    if found is None:
+        raise ParseError(f"{item.name or 'input'}: no `Key: value` metadata header with a Title")
+    meta, body = found
+    yield to_raw_post(meta, strip_placeholders(body), item.name, fmt=NAME, body_format="markdown")
