@@ -31,6 +31,8 @@ FORMAT_MODULES = (
     "archiver.formats.wxr",  # XML declaring the WordPress export namespace (before plain feeds)
     "archiver.formats.blogger",  # Atom with Blogger's kind terms or 2018 namespace (before plain feeds)
     "archiver.formats.feed",  # XML rooted at rss / feed / rdf:RDF (before HTML pages)
+    "archiver.formats.substack",  # the header row of Substack's posts.csv (alone: a clear error)
+    "archiver.formats.medium",  # Medium's export HTML: its stylesheet or an h-entry article (before pages)
     "archiver.formats.html_page",
 )
 
