@@ -94,3 +94,25 @@ def test_status_draft_and_hidden_are_kept():
 def test_parse_refuses_text_without_a_header():
     with pytest.raises(ParseError, match="metadata header"):
         list(pelican.parse(load("not-a-header.md")))
+
+
+def test_liquid_tags_become_images_and_links_and_file_includes_are_named():
+    data = (b"Title: Tags\nDate: 2013-05-07 17:00\n\n{% img /images/galaxy.jpg 300 200 A Galaxy %}\n\n"
+            b"{% youtube dQw4w9WgXcQ %}\n\n{% notebook downloads/notebooks/Test.ipynb %}\n\n"
+            b"```\n{% img /not/an/image.png %}\n```\n\nText after.\n")
+    (post,) = normalize_input(load("tags.md", data), archived_at="2024-01-01T00:00:00+00:00")
+    assert '<img src="/images/galaxy.jpg" alt="A Galaxy">' in post.content_html
+    assert 'href="https://www.youtube.com/watch?v=dQw4w9WgXcQ"' in post.content_html
+    assert "{% notebook" not in post.text and "{% img /not/an/image.png %}" in post.text  # code stays code
+    assert post.warnings == ["Pelican tag {% notebook %} left out: what it includes is not part of the post"]
+
+
+def test_a_header_without_title_names_the_post_after_its_first_heading():
+    data = b"category: yeah\nauthor: Alexis\n\nMarkdown with filename metadata\n===============================\n"
+    assert pelican.sniff(data, "2012-11-30_md_w_filename_meta#foo-bar.md")
+    (post,) = normalize_input(load("2012-11-30_md_w_filename_meta#foo-bar.md", data),
+                              archived_at="2024-01-01T00:00:00+00:00")
+    assert post.title == "Markdown with filename metadata"
+    assert post.published_at == "2012-11-30T00:00:00+00:00"
+    assert post.categories == ["yeah"] and post.authors == ["Alexis"]
+    assert not pelican.sniff(b"Date: Mon, 1 Jan 2024\nSubject: hi\n\nan e-mail", "mail.txt")

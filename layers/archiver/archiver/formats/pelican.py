@@ -6,9 +6,11 @@
     Tags: cranes, winter count
 
 No fence marks the header (unlike Jekyll's `---`): it is the run of `Key: value` lines (indented lines
-continue a value) that opens the file, up to the first blank line, and it must name a `Title`. Keys are
-case-insensitive (MultiMarkdown also ignores spaces in them). The mapping onto post fields is shared
-with Pelican's reStructuredText posts (`rst.py`).
+continue a value) that opens the file, up to the first blank line, and it must name a `Title` or two
+other Pelican metadata names (without a Title, the first heading of the body names the post). Keys are
+case-insensitive (MultiMarkdown also ignores spaces in them). Pelican's liquid tags (`{% img %}`,
+`{% youtube %}` ...) become Markdown images and links; tags that include other files are left out with a
+warning. The mapping onto post fields is shared with Pelican's reStructuredText posts (`rst.py`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,14 @@ _NOT_MARKDOWN = (".html", ".htm", ".xml", ".json", ".rss", ".atom", ".rdf", ".cs
 _PLACEHOLDER = re.compile(r"(?<=[(\"'=])\s*(?:\{(?:static|filename|attach|tag|category|author|index)\}|"
                           r"\|(?:static|filename|attach|tag|category|author)\|)")
 _FILE_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})[-_ ]?(.*)$")
+# Metadata names Pelican knows: a header without `Title` is still one when it has two of them (Pelican can
+# take the title from elsewhere, e.g. the file name).
+_PELICAN_KEYS = {"title", "date", "modified", "category", "tags", "keywords", "author", "authors", "slug", "summary",
+                 "status", "lang", "translation", "template", "save_as", "url"}
+# Pelican's liquid_tags plugin (from Octopress): `{% img [class] src [w [h]] [title [alt]] %}`, `{% youtube id %}`...
+_LIQUID = re.compile(r"\{%\s*([a-z_]+)\s*(.*?)\s*%\}", re.S)
+_FENCED = re.compile(r"(^[ \t]*(?:```|~~~).*?^[ \t]*(?:```|~~~)[ \t]*$)", re.M | re.S)
+_FIRST_HEADING = re.compile(r"\A\s*(?:#{1,6}[ \t]+(.+?)[ \t#]*$|(\S.*)\n(?:=+|-+)[ \t]*$)", re.M)
 _STATUSES = {"published": "publish", "draft": "draft", "hidden": "hidden"}
 
 
@@ -54,7 +64,8 @@ def read_header(text: str) -> tuple[dict[str, str], str] | None:
             return None  # a line of prose before any blank line: not a header
     else:
         end = len(lines)
-    if not any(canonical_key(k) == "title" for k in meta):
+    keys = {canonical_key(k) for k in meta}
+    if "title" not in keys and len(keys & _PELICAN_KEYS) < 2:
         return None
     return meta, "\n".join(lines[end:])
 
@@ -65,7 +76,8 @@ def canonical_key(key: str) -> str:
 
 
 def sniff(head: bytes, name: str) -> bool:
-    """Text (not markup, not a fence) whose first lines are a `Key: value` header naming a Title."""
+    """Text (not markup, not a fence) whose first lines are a `Key: value` header naming a Title (or two
+    other Pelican metadata names)."""
     if PurePosixPath(name).suffix.lower() in _NOT_MARKDOWN:
         return False
     text = head.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
@@ -84,6 +96,40 @@ def split_list(value: str) -> list[str]:
 
 def strip_placeholders(body: str) -> str:
     return _PLACEHOLDER.sub("", body)
+
+
+def _liquid_tag(match: re.Match[str], warnings: list[str]) -> str:
+    name, args = match.group(1), match.group(2)
+    words = args.split()
+    if name == "img":
+        src = next((w for w in words if re.match(r"(?:/|https?://|\.\.?/)|.*\.\w{2,4}$", w)), None)
+        if src:
+            rest = args.split(src, 1)[1]
+            alt = re.sub(r"^(?:\s*\d+%?)*\s*", "", rest).strip().strip("[]\"' ")
+            return f"![{alt}]({src})"
+    elif name in ("youtube", "vimeo") and words:
+        url = f"https://www.youtube.com/watch?v={words[0]}" if name == "youtube" else f"https://vimeo.com/{words[0]}"
+        return f"[{url}]({url})"
+    elif name in ("video", "audio") and (url := next((w for w in words if w.startswith("http")), None)):
+        return f"[{url}]({url})"
+    if len(warnings) < 10:
+        warnings.append(f"Pelican tag {{% {name} %}} left out: what it includes is not part of the post")
+    return ""
+
+
+def liquid_tags(body: str, warnings: list[str]) -> str:
+    """Pelican's liquid tags (outside fenced code): images and videos become Markdown, the rest is dropped
+    with a warning (`{% notebook %}` and `{% include_code %}` name files that are not in the post)."""
+    parts = _FENCED.split(body)
+    for index in range(0, len(parts), 2):
+        parts[index] = _LIQUID.sub(lambda m: _liquid_tag(m, warnings), parts[index])
+    return "".join(parts)
+
+
+def first_heading(body: str) -> str | None:
+    """The heading that opens a Markdown body (ATX `# x` or setext), for posts whose header names no title."""
+    match = _FIRST_HEADING.match(body)
+    return (match.group(1) or match.group(2)).strip() if match else None
 
 
 def to_raw_post(meta: dict[str, str], body: str, name: str, *, fmt: str, body_format: str,
@@ -134,4 +180,10 @@ def parse(item: Input) -> Iterator[RawPost]:
     if found is None:
         raise ParseError(f"{item.name or 'input'}: no `Key: value` metadata header with a Title")
     meta, body = found
-    yield to_raw_post(meta, strip_placeholders(body), item.name, fmt=NAME, body_format="markdown")
+    warnings: list[str] = []
+    body = liquid_tags(strip_placeholders(body), warnings)
+    post = to_raw_post(meta, body, item.name, fmt=NAME, body_format="markdown", warnings=warnings)
+    if post.title is None and (heading := first_heading(body)):
+        post.title = heading
+        post.warnings.append("no Title in the header: title taken from the first heading")
+    yield post
