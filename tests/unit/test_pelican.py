@@ -116,3 +116,14 @@ def test_a_header_without_title_names_the_post_after_its_first_heading():
     assert post.published_at == "2012-11-30T00:00:00+00:00"
     assert post.categories == ["yeah"] and post.authors == ["Alexis"]
     assert not pelican.sniff(b"Date: Mon, 1 Jan 2024\nSubject: hi\n\nan e-mail", "mail.txt")
+
+
+def test_nikola_metadata_comment_opens_a_markdown_post():
+    data = (b"<!--\n.. title: Nikola post\n.. slug: nikola-post\n.. date: 2017-07-01 00:00:00 UTC\n"
+            b".. tags: meta,Markdown\n.. category: \n-->\n\nContent line 1.\nContent line 2.\n")
+    assert formats.detect(data, "post.md") is pelican
+    (post,) = normalize_input(load("post.md", data), archived_at="2024-01-01T00:00:00+00:00")
+    assert (post.title, post.published_at, post.tags) == ("Nikola post", "2017-07-01T00:00:00+00:00",
+                                                           ["meta", "Markdown"])
+    assert post.text == "Content line 1. Content line 2."
+    assert not pelican.sniff(b"<!-- a comment -->\n<p>html</p>", "x.md")

@@ -92,3 +92,11 @@ def test_sniffing_every_format_does_not_import_docutils():
 def test_an_empty_file_is_refused():
     with pytest.raises(ParseError, match="empty"):
         list(rst.parse(load("empty.rst", b"\n\n")))
+
+
+def test_nikola_metadata_comments_name_a_rst_post():
+    data = b".. title: Nikola reST\n.. date: 2017-07-01 00:00:00 UTC\n.. tags: meta,reST\n\nContent line 1.\n"
+    assert formats.detect(data, "post") is rst
+    post = one("post.rst", data)
+    assert (post.title, post.published_at, post.tags) == ("Nikola reST", "2017-07-01T00:00:00+00:00", ["meta", "reST"])
+    assert post.text == "Content line 1."

@@ -10,7 +10,8 @@ continue a value) that opens the file, up to the first blank line, and it must n
 other Pelican metadata names (without a Title, the first heading of the body names the post). Keys are
 case-insensitive (MultiMarkdown also ignores spaces in them). Pelican's liquid tags (`{% img %}`,
 `{% youtube %}` ...) become Markdown images and links; tags that include other files are left out with a
-warning. The mapping onto post fields is shared with Pelican's reStructuredText posts (`rst.py`).
+warning. Nikola's metadata comment (`<!-- .. title: x -->`) is read the same way. The mapping onto post
+fields is shared with reStructuredText posts (`rst.py`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ _NOT_MARKDOWN = (".html", ".htm", ".xml", ".json", ".rss", ".atom", ".rdf", ".cs
 # site-relative, the placeholder itself means nothing outside the site's build.
 _PLACEHOLDER = re.compile(r"(?<=[(\"'=])\s*(?:\{(?:static|filename|attach|tag|category|author|index)\}|"
                           r"\|(?:static|filename|attach|tag|category|author)\|)")
+# Nikola writes its metadata as reST comments, `.. title: x`; Markdown posts wrap them in an HTML comment.
+_NIKOLA = re.compile(r"\A\s*(?P<open><!--[ \t]*\n)?(?P<lines>(?:\.\. [A-Za-z_][\w-]*:[^\n]*(?:\n|\Z))+)"
+                     r"(?(open)\s*-->[ \t]*(?:\n|\Z))")
+_NIKOLA_LINE = re.compile(r"^\.\. ([A-Za-z_][\w-]*):[ \t]*(.*)$", re.M)
 _FILE_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})[-_ ]?(.*)$")
 # Metadata names Pelican knows: a header without `Title` is still one when it has two of them (Pelican can
 # take the title from elsewhere, e.g. the file name).
@@ -70,6 +75,17 @@ def read_header(text: str) -> tuple[dict[str, str], str] | None:
     return meta, "\n".join(lines[end:])
 
 
+def read_nikola_header(text: str) -> tuple[dict[str, str], str] | None:
+    """Nikola's metadata: `.. title: x` lines opening the file (in Markdown inside `<!-- -->`), and the rest."""
+    match = _NIKOLA.match(text)
+    if not match:
+        return None
+    meta = {m.group(1): m.group(2).strip() for m in _NIKOLA_LINE.finditer(match.group("lines"))}
+    if "title" not in {canonical_key(k) for k in meta}:
+        return None
+    return {k: v for k, v in meta.items() if v}, text[match.end():]
+
+
 def canonical_key(key: str) -> str:
     """Pelican lower-cases keys; MultiMarkdown also drops spaces ("Base Header Level" -> baseheaderlevel)."""
     return re.sub(r"[\s]+", "", key).lower()
@@ -81,11 +97,13 @@ def sniff(head: bytes, name: str) -> bool:
     if PurePosixPath(name).suffix.lower() in _NOT_MARKDOWN:
         return False
     text = head.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
+    if text.startswith("<!--"):
+        return read_nikola_header(text) is not None
     if text.lstrip()[:1] in ("<", "{", "[") or text.startswith(("---", "+++")):
         return False
     if "\n\n" not in text and len(head) >= 4096:
         return False  # a "header" longer than the sniffing head is prose, not metadata
-    return read_header(text) is not None
+    return read_header(text) is not None or (text.startswith("<!--") and read_nikola_header(text) is not None)
 
 
 def split_list(value: str) -> list[str]:
@@ -176,7 +194,7 @@ def parse(item: Input) -> Iterator[RawPost]:
     from archiver.errors import ParseError
 
     text = item.read_bytes().decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
-    found = read_header(text)
+    found = read_header(text) or read_nikola_header(text)
     if found is None:
         raise ParseError(f"{item.name or 'input'}: no `Key: value` metadata header with a Title")
     meta, body = found

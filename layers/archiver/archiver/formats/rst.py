@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from archiver.errors import ParseError
-from archiver.formats.pelican import strip_placeholders, to_raw_post
+from archiver.formats.pelican import read_nikola_header, strip_placeholders, to_raw_post
 from archiver.model import Input, RawPost
 
 if TYPE_CHECKING:
@@ -32,13 +32,15 @@ _ADORNMENT = r"[=\-`:'\"~^_*+#<>.]"
 # A Pelican-style opening: an optional (over- and under-lined) title, then a `:field:` line.
 _OPENING = re.compile(
     rf"\A\s*(?:(?:{_ADORNMENT}{{3,}}\n)?[^\n]+\n{_ADORNMENT}{{3,}}\n\s*\n)?"
-    r":(?:title|date|tags|category|slug|authors?|summary|modified|lang|status):",
+    r":(?:title|date|tags|category|slug|authors?|summary|modified|lang|status):"
+    r"|\A\s*\.\. title:",  # Nikola's metadata comments
 )
 _MAX_WARNINGS = 10
 
 
 def sniff(head: bytes, name: str) -> bool:
-    """A `.rst` name, or text opening with a Pelican field list (after an optional section title)."""
+    """A `.rst` name, or text opening with a Pelican field list (after an optional section title) or with
+    Nikola's `.. title:` comment."""
     if PurePosixPath(name).suffix.lower() in _SUFFIXES:
         return not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"<", b"{", b"---", b"+++"))
     return bool(_OPENING.match(head.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")))
@@ -123,6 +125,9 @@ def parse(item: Input) -> Iterator[RawPost]:
     if not text.strip():
         raise ParseError(f"{item.name or 'input'}: empty reStructuredText file")
     html, title, meta, warnings = render(text)
+    nikola = read_nikola_header(text)  # `.. title: x` comments: invisible to docutils, Nikola's metadata
+    if nikola is not None:
+        meta = {**nikola[0], **meta}
     if title and not any(key.lower() == "title" for key in meta):
         meta = {"title": title, **meta}
     yield to_raw_post(meta, strip_placeholders(html), item.name, fmt=NAME, body_format="html", warnings=warnings)
