@@ -24,6 +24,7 @@ FORMAT_MODULES = (
     "archiver.formats.bundle",  # zip / gzip / tar magic bytes
     "archiver.formats.json_feed",  # JSON with a jsonfeed.org version (or RSS-in-JSON)
     "archiver.formats.wp_json",  # JSON with WordPress REST `{"rendered": ...}` fields
+    "archiver.formats.blogger_json",  # JSON of Blogger API `blogger#post` resources
     "archiver.formats.ghost_json",  # JSON opening with Ghost's export `meta.exported_on`, or a Ghost API response
     "archiver.formats.pelican",  # `Key: value` header lines naming a Title, no fence (before front matter)
     "archiver.formats.rst",  # reStructuredText: a .rst name or a Pelican field list at the top
