@@ -39,6 +39,9 @@ class ArchiveStore:
             raise StoreError("archive bucket and table name are required")
         self.archive_bucket = archive_bucket
         self.table_name = table_name
+        # The clients, as the single-class store exposed them (tests count the calls made on them).
+        self._s3 = s3
+        self._ddb = dynamodb
         table = Table(dynamodb, table_name)
         self.objects = ArchiveObjects(s3, archive_bucket)
         self.records = PostRecords(table)
