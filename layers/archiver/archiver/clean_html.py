@@ -14,6 +14,8 @@ import re
 
 import nh3
 
+from archiver.ids import is_absolute_url
+
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "dl", "dt", "em",
     "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li",
@@ -97,8 +99,21 @@ def clean(body: str, *, base_url: str | None = None, template_tags: bool = False
     return tidy(wrap_loose_inline(tidy(sanitize(html, base_url))))
 
 
+def usable_base(base_url: str | None) -> bool:
+    """Whether relative links can be resolved against `base_url`: an absolute http(s) URL nh3 accepts."""
+    if not is_absolute_url(base_url):
+        return False
+    try:
+        nh3.clean("", url_relative=("rewrite_with_base", base_url))
+    except ValueError:  # e.g. a host with spaces: urllib splits it, the URL standard refuses it
+        return False
+    return True
+
+
 def sanitize(html: str, base_url: str | None = None) -> str:
-    """nh3 with our allow-list; relative URLs resolved against `base_url` when there is one."""
+    """nh3 with our allow-list; relative URLs resolved against `base_url` when it is usable, else kept."""
+    if base_url and not usable_base(base_url):
+        base_url = None
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

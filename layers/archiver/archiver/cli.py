@@ -69,19 +69,34 @@ def _normalize(args: argparse.Namespace) -> int:
 
 
 def _normalized_files(paths: list[Path], default_tz: tzinfo = UTC) -> Iterator[list[Post] | None]:
-    """Each file's posts; None (after a one-line error on stderr) for a file that cannot be read."""
+    """Each file's posts; None (after a one-line error on stderr) for a file that cannot be read.
+
+    Any exception on one file, even a bug, is that file's failure: the files after it are still read.
+    """
     from archiver.model import Input, Origin
     from archiver.pipeline import normalize_input
 
     for path in paths:
         try:
             item = Input(data=path.read_bytes(), name=path.name, origin=Origin(kind="file", uri=str(path.resolve())))
-            yield normalize_input(item, default_tz=default_tz)
-        except (OSError, ArchiverError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            code = getattr(exc, "code", "unreadable")
-            print(f"archiver: {path}: {code}: {' '.join(reason.split())}", file=sys.stderr)
+        except OSError as exc:
+            _report(path, "unreadable", "read", exc.strerror or str(exc))
             yield None
+            continue
+        try:
+            posts = normalize_input(item, default_tz=default_tz)
+        except ArchiverError as exc:
+            _report(path, exc.code, exc.stage, exc.message)
+            yield None
+        except Exception as exc:  # normalize_input wraps bugs in InternalError; this is the last guard
+            _report(path, "internal_error", "normalize", f"{type(exc).__name__}: {exc}")
+            yield None
+        else:
+            yield posts
+
+
+def _report(path: Path, code: str, stage: str, message: str) -> None:
+    print(f"archiver: {path}: {code} ({stage}): {' '.join(message.split())[:500]}", file=sys.stderr)
 
 
 def _copies(args: argparse.Namespace) -> int:

@@ -27,8 +27,12 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
               default_tz: tzinfo = UTC) -> Post:
     """Normalize one raw post found in an input from `origin`."""
     warnings = list(raw.warnings)
-    url = _absolute(raw.url, raw.site_url)
-    canonical_url = _absolute(raw.canonical_url, raw.site_url) or url
+    # Relative links resolve against the document's own URL (RFC 3986) when known, else the site's.
+    document_url = _document_url(raw, origin)
+    site_url = _absolute(raw.site_url, document_url)
+    url = _absolute(raw.url, document_url or site_url)
+    canonical_url = _absolute(raw.canonical_url, document_url or site_url) or url
+    base_url = url or site_url or document_url  # None: relative links stay as written
     body = raw.body
     template_tags = raw.format == "frontmatter"  # Liquid / Hugo tags only mean something in site sources
     if raw.body_format == "markdown":
@@ -36,7 +40,7 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
         template_tags = False  # done before rendering: `{% raw %}` text must not be stripped twice
     content_html = clean_html.clean(
         body,
-        base_url=url or raw.site_url,
+        base_url=base_url,
         template_tags=template_tags,
         autop=bool(raw.extra.get("wpautop")) and raw.body_format == "html",
     )
@@ -57,10 +61,10 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
         "uri": origin.uri,
         "format": raw.format,
         "site_name": raw.site_name,
-        "site_url": raw.site_url,
+        "site_url": site_url or raw.site_url,
         "original_id": raw.original_id,
     }
-    site = ids.site_of(url or raw.site_url or canonical_url, source)
+    site = ids.site_of(url or site_url or canonical_url, source)
     return Post(
         id=ids.post_id(url=url, site=site, original_id=raw.original_id, content_sha256=content_sha256),
         url=url,
@@ -76,7 +80,7 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
         tags=tags,
         excerpt=_plain(raw.excerpt) or None,
         language=raw.language or detect_language(content.text),
-        image=_absolute(raw.image, url or raw.site_url),
+        image=_absolute(raw.image, base_url),
         content_html=content_html,
         text=content.text,
         word_count=content.word_count,
@@ -141,9 +145,20 @@ def _plain(value: Any) -> str:
     return " ".join(html_lib.unescape(text).split())
 
 
+def _document_url(raw: RawPost, origin: Origin) -> str | None:
+    """The URL of the document the post came from: a feed's self link, else the URL it was fetched from."""
+    for candidate in (raw.extra.get("feed_url"), origin.uri if origin.kind == "url" else None):
+        if clean_html.usable_base(candidate):
+            return candidate
+    return None
+
+
 def _absolute(url: str | None, base: str | None = None) -> str | None:
     """An absolute http(s) URL, resolved against the site's URL when relative; else None."""
     url = html_lib.unescape((url or "").strip())
     if url and not ids.is_absolute_url(url) and ids.is_absolute_url(base):
-        url = urljoin(base, url)
+        try:
+            url = urljoin(base, url)
+        except ValueError:  # not a URL at all (e.g. an unbalanced "[" host)
+            return None
     return url if ids.is_absolute_url(url) else None

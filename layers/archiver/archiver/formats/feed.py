@@ -107,6 +107,9 @@ def _entry_post(entry: Any, feed: Any, kind: str, warnings: list[str]) -> RawPos
         if dict.get(entry, key):
             front_matter[key] = dict.get(entry, key)
     extra: dict[str, Any] = {}
+    feed_url = next((link.get("href") for link in feed.get("links") or [] if link.get("rel") == "self"), None)
+    if feed_url:
+        extra["feed_url"] = feed_url  # the base for a relative site link (normalize resolves it)
     enclosures = [
         {k: link.get(k) for k in ("href", "type", "length") if link.get(k)}
         for link in entry.get("links") or []
