@@ -20,6 +20,7 @@ _FEED_SUFFIXES = (".rss", ".atom", ".rdf")
 _ROOTS = {"rss", "feed", "rdf"}
 # Skip the XML declaration / processing instructions, comments and a DOCTYPE, then read the root.
 _PROLOG = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>|\s+)*", re.S | re.I)
+_BARE_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)?\s*$")
 _ROOT = re.compile(r"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 
 
@@ -80,6 +81,17 @@ def _iso_utc(struct: time.struct_time | None) -> str | None:
         return None
 
 
+def _entry_date(entry: Any, key: str) -> str | None:
+    """feedparser's reading of a date, except for a bare number: feedparser turns a Unix timestamp into
+    a made-up date (1537828960 -> 2016-01-13), so the raw value goes on and the normalizer, which never
+    guesses, keeps it as a warning."""
+    # dict.get: FeedParserDict.get("updated") silently falls back to "published" (deprecated).
+    raw = dict.get(entry, key)
+    if isinstance(raw, str) and _BARE_NUMBER.match(raw):
+        return raw.strip()
+    return _iso_utc(dict.get(entry, f"{key}_parsed")) or raw
+
+
 def _body(entry: Any) -> tuple[str, str | None]:
     """Full content when the entry has it (the longest HTML part), else the summary."""
     parts = [c for c in entry.get("content") or [] if c.get("value")]
@@ -95,11 +107,8 @@ def _entry_post(entry: Any, feed: Any, kind: str, warnings: list[str]) -> RawPos
     body, excerpt = _body(entry)
     authors = [a.get("name") or a.get("email") for a in entry.get("authors") or []]
     authors = [a for a in authors if a] or ([entry["author"]] if entry.get("author") else [])
-    published_raw = entry.get("published")
-    # dict.get: FeedParserDict.get("updated") silently falls back to "published" (deprecated).
-    updated_raw = dict.get(entry, "updated")
-    published = _iso_utc(entry.get("published_parsed")) or published_raw
-    updated = _iso_utc(dict.get(entry, "updated_parsed")) or updated_raw
+    published = _entry_date(entry, "published")
+    updated = _entry_date(entry, "updated")
     if not published and updated:
         published = updated
     front_matter: dict[str, Any] = {}
