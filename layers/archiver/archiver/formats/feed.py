@@ -6,6 +6,7 @@ the problem is recorded on every post as a warning instead of failing the whole 
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 import time
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ _FEED_SUFFIXES = (".rss", ".atom", ".rdf")
 _ROOTS = {"rss", "feed", "rdf"}
 # Skip the XML declaration / processing instructions, comments and a DOCTYPE, then read the root.
 _PROLOG = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>|\s+)*", re.S | re.I)
+_MEDIA_RSS = "search.yahoo.com/mrss"  # the Media RSS namespace, declared near the top
 _BARE_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)?\s*$")
 _ROOT = re.compile(r"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 
@@ -92,19 +94,51 @@ def _entry_date(entry: Any, key: str) -> str | None:
     return _iso_utc(dict.get(entry, f"{key}_parsed")) or raw
 
 
-def _body(entry: Any) -> tuple[str, str | None]:
-    """Full content when the entry has it (the longest HTML part), else the summary."""
+def _body(entry: Any, captions: frozenset[str] = frozenset()) -> tuple[str, str | None]:
+    """The richest body: full content (content:encoded, atom:content; the longest HTML part), else the
+    description / summary, and a media:description caption only when there is nothing else.
+
+    feedparser files media:description under `summary`, or under `content` when a description came
+    first, so the caption texts of the document (`captions`) are told apart by their text.
+    """
     parts = [c for c in entry.get("content") or [] if c.get("value")]
     summary = entry.get("summary") or None
-    if parts:
-        html = [c for c in parts if "html" in (c.get("type") or "")]
-        best = max(html or parts, key=lambda c: len(c["value"]))
-        return best["value"], summary if summary and summary != best["value"] else None
-    return summary or "", None
+    full = [c for c in parts if _plain_text(c["value"]) not in captions]
+    if full:
+        html = [c for c in full if "html" in (c.get("type") or "")]
+        best = max(html or full, key=lambda c: len(c["value"]))
+        excerpt = summary if summary and summary != best["value"] and _plain_text(summary) not in captions else None
+        return best["value"], excerpt
+    return summary or (parts[0]["value"] if parts else ""), None
 
 
-def _entry_post(entry: Any, feed: Any, kind: str, warnings: list[str]) -> RawPost:
-    body, excerpt = _body(entry)
+def _plain_text(value: str) -> str:
+    return " ".join(html_lib.unescape(value).split())
+
+
+def _media_captions(item: Input) -> frozenset[str]:
+    """Texts of the document's media:description elements (Media RSS), to tell captions from bodies."""
+    if _MEDIA_RSS not in decode_head(item.head(1 << 16)):
+        return frozenset()
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, recover=True, huge_tree=True)
+    with item.open() as stream:
+        try:
+            root = etree.parse(stream, parser).getroot()
+        except etree.XMLSyntaxError:
+            return frozenset()
+    if root is None:
+        return frozenset()
+    return frozenset(
+        text for elem in root.iter("{http://search.yahoo.com/mrss/}description")
+        if (text := _plain_text("".join(elem.itertext())))
+    )
+
+
+def _entry_post(entry: Any, feed: Any, kind: str, warnings: list[str],
+                captions: frozenset[str] = frozenset()) -> RawPost:
+    body, excerpt = _body(entry, captions)
     authors = [a.get("name") or a.get("email") for a in entry.get("authors") or []]
     authors = [a for a in authors if a] or ([entry["author"]] if entry.get("author") else [])
     published = _entry_date(entry, "published")
@@ -178,9 +212,10 @@ def parse(item: Input) -> Iterator[RawPost]:
         raise ParseError(f"{item.name or 'input'} is not an RSS/Atom/RDF feed ({reason})")
     kind = _kind(version, item.head(4096))
     feed = d.get("feed") or {}
+    captions = _media_captions(item) if entries else frozenset()
     skipped = 0
     for entry in entries:
-        post = _entry_post(entry, feed, kind, warnings)
+        post = _entry_post(entry, feed, kind, warnings, captions)
         if not (post.title or post.body.strip()):
             skipped += 1  # nothing to archive: no title, no content (e.g. a bare enclosure)
             continue
