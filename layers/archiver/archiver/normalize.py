@@ -36,7 +36,7 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
     body = raw.body
     template_tags = raw.format == "frontmatter"  # Liquid / Hugo tags only mean something in site sources
     if raw.body_format == "markdown":
-        body = render_markdown(clean_html.strip_template_tags(body) if template_tags else body)
+        body = render_markdown(clean_html.strip_template_tags(body, markdown=True) if template_tags else body)
         template_tags = False  # done before rendering: `{% raw %}` text must not be stripped twice
     content_html = clean_html.clean(
         body,
