@@ -109,10 +109,13 @@ def detect_language(text: str) -> str | None:
 
 
 def render_markdown(text: str) -> str:
-    """CommonMark with tables and strikethrough; inline HTML passes through to the sanitizer."""
+    """CommonMark with tables, strikethrough and footnotes (`[^1]`); inline HTML passes through to the sanitizer."""
     from markdown_it import MarkdownIt  # only Markdown inputs pay for this import
+    from mdit_py_plugins.footnote import footnote_plugin
 
-    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(text)
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).use(footnote_plugin)
+    md.add_render_rule("footnote_anchor", lambda *args: "")  # the "↩︎" back-link is navigation, not text
+    return md.render(text)
 
 
 def _title(raw: RawPost, text: str, warnings: list[str]) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from archiver.errors import ParseError
+from archiver.gutenberg import with_footnotes
 from archiver.model import Input, RawPost
 
 if TYPE_CHECKING:
@@ -368,9 +369,11 @@ def _post(item: etree._Element, channel: _Channel) -> tuple[RawPost | None, str]
     )
     updated = _utc(_get(fields, "wp", "post_modified_gmt")) or _local(_get(fields, "wp", "post_modified"))
     excerpt = _text(fields.get(("excerpt", "encoded"))).strip() or None
+    body, footnote_warnings = with_footnotes(_text(fields.get(("content", "encoded"))), postmeta.get("footnotes"))
+    warnings += footnote_warnings
     post = RawPost(
         format="wxr",
-        body=_text(fields.get(("content", "encoded"))),
+        body=body,
         body_format="html",
         title=_get(fields, "", "title") or None,
         url=_get(fields, "", "link") or None,
