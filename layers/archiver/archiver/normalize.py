@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html as html_lib
 import json
+import re
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urljoin
@@ -19,6 +20,14 @@ from archiver.text import analyze
 NORMALIZER_VERSION = "1.0.0"
 MIN_LANGUAGE_TEXT = 40  # characters: shorter texts give unreliable guesses
 LANGUAGE_SAMPLE = 5000  # characters: enough for a confident guess, bounded time for long posts
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+# Markup that formats the text of a title (WordPress and Atom titles carry it); other tags in a title are text.
+_TITLE_MARKUP = frozenset({
+    "a", "abbr", "b", "bdi", "bdo", "big", "br", "cite", "code", "del", "dfn", "em", "font", "i", "ins", "kbd",
+    "mark", "q", "s", "samp", "small", "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var", "wbr",
+    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6",
+})
+_TAG_LIKE = re.compile(r"</?([A-Za-z][\w:-]*)[^<>]*>")
 # Hints from format modules to the normalizer, not part of the archived document.
 PROCESSING_HINTS = {"wpautop"}
 
@@ -45,7 +54,7 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
         autop=bool(raw.extra.get("wpautop")) and raw.body_format == "html",
     )
     content = analyze(content_html)
-    title = _title(raw, content.text, warnings)
+    title = _title(raw, content_html, content.text, warnings)
     published = _date(raw.published, "published", default_tz, warnings)
     updated = _date(raw.updated, "updated", default_tz, warnings)
     authors = [_plain(a) for a in raw.authors if _plain(a)]
@@ -118,10 +127,14 @@ def render_markdown(text: str) -> str:
     return md.render(text)
 
 
-def _title(raw: RawPost, text: str, warnings: list[str]) -> str:
-    title = _plain(raw.title)
+def _title(raw: RawPost, content_html: str, text: str, warnings: list[str]) -> str:
+    title = _plain(_markup_as_text(raw.title))
     if title:
         return title
+    heading = _first_heading(content_html)
+    if heading:
+        warnings.append("no title: taken from the first heading of the body")
+        return heading
     fallback = raw.extra.get("file_slug")
     if fallback:
         warnings.append("no title: derived from the file name")
@@ -136,6 +149,30 @@ def _date(value: Any, field: str, default_tz: tzinfo, warnings: list[str]) -> da
     if value not in (None, "") and parsed is None:
         warnings.append(f"{field} date not understood: {value!r}")
     return parsed
+
+
+def _first_heading(content_html: str) -> str:
+    """The text of the body's first <h1>, or of the heading the body opens with (a later <h2> names a
+    section, not the post)."""
+    if "<h" not in content_html:
+        return ""
+    from lxml import html as lxml_html
+
+    root = lxml_html.fragment_fromstring(content_html, create_parent="div")
+    first = next((child for child in root if isinstance(child.tag, str)), None)
+    heading = next(root.iter("h1"), None)
+    if heading is None and first is not None and first.tag in _HEADINGS:
+        heading = first
+    return " ".join(heading.text_content().split())[:300] if heading is not None else ""
+
+
+def _markup_as_text(value: Any) -> Any:
+    """A title's tags that are not text formatting (`<html>`, `<script>`, unknown names) are written-out
+    text ("Using <script> tags", a WXR title `&lt;html&gt;`): escape them so only formatting is stripped."""
+    if not isinstance(value, str) or "<" not in value:
+        return value
+    return _TAG_LIKE.sub(lambda m: m.group(0) if m.group(1).lower() in _TITLE_MARKUP else "&lt;" + m.group(0)[1:],
+                         value)
 
 
 def _plain(value: Any) -> str:
