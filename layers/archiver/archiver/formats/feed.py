@@ -6,7 +6,9 @@ the problem is recorded on every post as a warning instead of failing the whole 
 
 from __future__ import annotations
 
+import codecs
 import html as html_lib
+import io
 import re
 import time
 from collections.abc import Iterator
@@ -26,26 +28,71 @@ _BARE_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)?\s*$")
 _ROOT = re.compile(r"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 
 
+# XML 1.0 appendix F: the encoding family shows in the first bytes, with or without a byte order mark.
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+)
+_WIDE_PATTERNS = (  # a `<` (of `<?xml` or of the root) in a wide encoding
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<", "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
+)
+_UCS_NAMES = {"utf-16": ("ucs-2", "iso-10646-ucs-2"), "utf-32": ("ucs-4", "iso-10646-ucs-4")}
+_DECLARED_ENCODING = re.compile(r"""\A(<\?xml\b[^>]*?\bencoding\s*=\s*)(["'])([^"']*)\2""")
+
+
+def wide_encoding(head: bytes) -> tuple[str, int] | None:
+    """(codec, BOM length) of a UTF-16 or UTF-32 document, told by its first bytes; None for any other."""
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            return (codec, len(bom)) if codec != "utf-8" else None
+    return next(((codec, 0) for prefix, codec in _WIDE_PATTERNS if head.startswith(prefix)), None)
+
+
+def _declaration_fits(declared: str, codec: str) -> bool:
+    """Whether a declared encoding names the wide encoding the bytes show (`utf-16` fits both byte orders)."""
+    family = codec[:6]  # utf-16 / utf-32
+    try:
+        name = codecs.lookup(declared.strip()).name
+    except LookupError:
+        return declared.strip().lower() in _UCS_NAMES[family]
+    return name in (family, codec)
+
+
 def decode_head(head: bytes) -> str:
     """Decode a sniffing head well enough to find markup, whatever the encoding (UTF-16/32 too)."""
-    for bom, enc in (
-        (b"\x00\x00\xfe\xff", "utf-32-be"),
-        (b"\xff\xfe\x00\x00", "utf-32-le"),
-        (b"\xef\xbb\xbf", "utf-8"),
-        (b"\xfe\xff", "utf-16-be"),
-        (b"\xff\xfe", "utf-16-le"),
-    ):
-        if head.startswith(bom):
-            return head[len(bom) :].decode(enc, errors="ignore")
-    for prefix, enc in (
-        (b"\x00\x00\x00<", "utf-32-be"),
-        (b"<\x00\x00\x00", "utf-32-le"),
-        (b"\x00<", "utf-16-be"),
-        (b"<\x00", "utf-16-le"),
-    ):
-        if head.startswith(prefix):
-            return head.decode(enc, errors="ignore")
-    return head.decode("latin-1")
+    wide = wide_encoding(head)
+    if wide:
+        return head[wide[1] :].decode(wide[0], errors="ignore")
+    return head.removeprefix(b"\xef\xbb\xbf").decode("latin-1")
+
+
+def as_utf8(data: bytes) -> tuple[bytes, list[str]]:
+    """A UTF-16/32 XML document re-encoded as UTF-8 with its declaration saying so; other bytes unchanged.
+
+    The byte pattern decides (appendix F): a document that is UTF-16 by its bytes but declares
+    `ISO-8859-1` or the other byte order cannot be read as declared, so it is read as its bytes say.
+    """
+    wide = wide_encoding(data[:4])
+    if wide is None:
+        return data, []
+    codec, bom = wide
+    text = data[bom:].decode(codec, errors="replace")
+    warnings = []
+    declared = _DECLARED_ENCODING.match(text)
+    if declared:
+        if not _declaration_fits(declared.group(3), codec):
+            warnings.append(f"declared encoding {declared.group(3)!r} does not fit the document's bytes; "
+                            f"read as {codec.upper()}")
+        text = f"{declared.group(1)}{declared.group(2)}utf-8{declared.group(2)}{text[declared.end():]}"
+    if "\ufffd" in text:
+        warnings.append(f"bytes invalid in {codec.upper()} replaced")
+    return text.encode("utf-8"), warnings
 
 
 def xml_root(head: bytes) -> str | None:
@@ -198,10 +245,14 @@ def parse(item: Input) -> Iterator[RawPost]:
     """Parse a feed with feedparser; a broken feed still yields its entries, with a warning."""
     import feedparser
 
-    # A stream, never bytes or str: feedparser treats a str as a URL and bytes as a file path.
-    with item.open() as stream:
-        d = feedparser.parse(stream, sanitize_html=False, resolve_relative_uris=True)
     warnings: list[str] = []
+    # A stream, never bytes or str: feedparser treats a str as a URL and bytes as a file path.
+    if wide_encoding(item.head(4)):  # UTF-16/32: feedparser would trust a declaration the bytes contradict
+        data, warnings = as_utf8(item.read_bytes())
+        d = feedparser.parse(io.BytesIO(data), sanitize_html=False, resolve_relative_uris=True)
+    else:
+        with item.open() as stream:
+            d = feedparser.parse(stream, sanitize_html=False, resolve_relative_uris=True)
     if d.get("bozo"):
         exc = d.get("bozo_exception")
         warnings.append(f"feed is not well-formed: {type(exc).__name__}: {exc}"[:300])

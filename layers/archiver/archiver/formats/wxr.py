@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from archiver.errors import ParseError
+from archiver.formats.feed import decode_head
 from archiver.gutenberg import with_footnotes
 from archiver.model import Input, RawPost
 
@@ -60,12 +61,13 @@ MAX_INDEXED_ATTACHMENTS = 50_000
 MAX_WARNINGS_PER_POST = 10
 
 _ENTITY_DECL = re.compile(rb"<!DOCTYPE[^>]*\[[^\]]*<!ENTITY", re.I | re.S)
-_SNIFF = re.compile(rb"xmlns:[\w.\-]+\s*=\s*[\"']https?://wordpress\.org/export/|<wp:wxr_version>")
+_SNIFF = re.compile(r"xmlns:[\w.\-]+\s*=\s*[\"']https?://wordpress\.org/export/|<wp:wxr_version>")
 
 
 def sniff(head: bytes, name: str) -> bool:
-    """XML whose head declares the WordPress export namespace or a <wp:wxr_version>."""
-    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and bool(_SNIFF.search(head))
+    """XML whose head declares the WordPress export namespace or a <wp:wxr_version> (UTF-16/32 too)."""
+    text = decode_head(head)
+    return text.lstrip(" \t\r\n").startswith("<") and bool(_SNIFF.search(text))
 
 
 def _iterparse(item: Input, stream: Any) -> etree.iterparse:
