@@ -93,3 +93,18 @@ def test_sanitizer_keeps_relative_links_when_the_base_is_unusable(base):
 def test_an_unbalanced_ipv6_host_is_not_an_absolute_url():
     assert not ids.is_absolute_url("http://[::1")
     assert ids.is_absolute_url("http://[::1]/x")
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    import subprocess
+    import sys
+
+    feed = str(FEEDS / "rss2.xml")
+    process = subprocess.Popen([sys.executable, "-m", "archiver", "normalize", *[feed] * 150],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.read(100)  # like `| head -c 100`: the rest of the output has no reader
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    process.wait(timeout=120)
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
+    assert process.returncode == 1

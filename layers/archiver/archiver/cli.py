@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, tzinfo
@@ -18,7 +21,21 @@ if TYPE_CHECKING:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except BrokenPipeError:  # the reader went away (`archiver normalize ... | head`): stop quietly
+        _silence_stdout()
+        return 1
+    except KeyboardInterrupt:
+        print("archiver: interrupted", file=sys.stderr)
+        return 130
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout again at exit and would print a second BrokenPipeError there.
+    # Nothing to do when stdout is not a real file (captured in tests).
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _parser() -> argparse.ArgumentParser:
