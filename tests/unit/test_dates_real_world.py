@@ -76,3 +76,18 @@ def test_a_unix_timestamp_in_dc_date_is_not_turned_into_a_made_up_date():
 def test_front_matter_date_with_a_one_digit_hour():
     post = normalized(FIXTURES / "frontmatter" / "one-digit-hour.md")[0]
     assert post.published_at == "2019-04-25T09:00:00+00:00"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Fr, 17 Mai 2019 13:38:23 MESZ", "2019-05-17T13:38:23+02:00"),  # German summer time
+    ("Tue, 05 Mar 2024 14:22:10 CET", "2024-03-05T14:22:10+01:00"),
+    ("Seg, 24 Set 2018 19:42:40 BRT", "2018-09-24T19:42:40-03:00"),
+    ("Tue, 05 Mar 2024 14:22:10 EST", "2024-03-05T14:22:10-05:00"),
+])
+def test_zone_names_beyond_north_america_give_their_offset(text, expected):
+    assert iso(parse_date(text)) == expected
+
+
+@pytest.mark.parametrize("text", ["Tue, 05 Mar 2024 14:22:10 XYZ", "Tue, 05 Mar 2024 14:22:10 IST"])
+def test_unknown_or_ambiguous_zone_names_are_not_guessed(text):
+    assert parse_date(text) is None  # taking them as UTC would shift the instant by hours

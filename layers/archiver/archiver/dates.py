@@ -35,6 +35,17 @@ _MONTH_WORDS = (
     "dezembro dez diciembre dic decembre dec dezember dicembre december",
 )
 _MONTHS = {word: number for number, words in enumerate(_MONTH_WORDS, 1) for word in words.split()}
+# Zone names after an RFC 822 time: email.utils knows the North American ones; these are unambiguous others
+# (IST, BST name two zones each: not guessed).
+_ZONE_WORD = re.compile(r"\d:\d{2}(?::\d{2})?\s+([A-Za-z]{2,5})\s*$")
+_RFC822_ZONES = {"UT", "UTC", "GMT", "Z", "AST", "ADT", "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT"}
+_ZONE_OFFSETS = {
+    "WET": "+0000", "WEST": "+0100", "CET": "+0100", "CEST": "+0200", "MEZ": "+0100", "MESZ": "+0200",
+    "EET": "+0200", "EEST": "+0300", "MSK": "+0300", "BRT": "-0300", "BRST": "-0200", "ART": "-0300",
+    "JST": "+0900", "KST": "+0900", "HKT": "+0800", "SGT": "+0800", "AEST": "+1000", "AEDT": "+1100",
+    "ACST": "+0930", "AWST": "+0800", "NZST": "+1200", "NZDT": "+1300", "HST": "-1000", "AKST": "-0900",
+    "AKDT": "-0800",
+}
 _ENGLISH_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -104,6 +115,12 @@ def _fixed_zone(offset: str) -> tzinfo:
 def _rfc822(text: str | None) -> datetime | None:
     if not text:
         return None
+    zone_word = _ZONE_WORD.search(text)
+    if zone_word and zone_word.group(1).upper() not in _RFC822_ZONES:
+        offset = _ZONE_OFFSETS.get(zone_word.group(1).upper())
+        if offset is None:
+            return None  # an unknown zone: the instant is uncertain by hours, so it is not guessed
+        text = text[: zone_word.start(1)] + offset
     try:
         parsed = parsedate_to_datetime(text)  # RFC 822 / 2822, as in RSS
     except (TypeError, ValueError, IndexError):
