@@ -36,7 +36,7 @@ if [ -z "$$py312_dir" ]; then \
 fi
 endef
 
-.PHONY: help setup setup-sam test lint validate build check-build demo invoke bench deploy clean eval corpus
+.PHONY: help setup setup-sam test lint validate build check-build demo demo-fetch invoke bench deploy clean eval corpus
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -89,6 +89,9 @@ check-build: ## Check .aws-sam/build is deployable (files present, arm64 wheels)
 
 demo: setup ## Archive the sample posts into a local (embedded) AWS and export them to out/archive
 	$(VENV)/bin/archiver local ingest events/samples/* $(wildcard ../shared/seed/*) --export out/archive
+
+demo-fetch: setup ## Fetch three local fixture sites on the schedule, twice (the second run only asks conditionally)
+	$(VENV)/bin/python scripts/demo_fetch.py
 
 invoke: setup ## Hand one event to the handler locally: make invoke EVENT=events/s3-put.json
 	$(VENV)/bin/archiver local invoke $(EVENT)
