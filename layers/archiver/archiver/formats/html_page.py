@@ -26,6 +26,19 @@ _HTML_START = re.compile(rb"\A<(?:html|head|body)\b", re.IGNORECASE)
 _HTML_NEAR_START = re.compile(rb"<(?:html|head|body|meta|title)\b", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)
 _ASCII_COMPATIBLE = frozenset(("latin-1", "iso8859-1", "ascii", "cp1252"))
+_ROOT_NAME = re.compile(rb"<([A-Za-z][\w.:\-]*)")
+# Elements an HTML document or fragment can start with (the HTML standard's, obsolete ones included;
+# not svg/math, which stand alone as their own formats). Any other root is some other XML: not a page.
+_HTML_ELEMENT_NAMES = """
+    html head body base link meta style title script noscript template article section nav aside h1 h2 h3 h4
+    h5 h6 hgroup header footer address main p hr pre blockquote ol ul menu li dl dt dd figure figcaption div a
+    em strong small s cite q dfn abbr ruby rt rp data time code var samp kbd sub sup i b u mark bdi bdo span br
+    wbr ins del picture source img iframe embed object param video audio track map area table caption
+    colgroup col tbody thead tfoot tr td th form label input button select datalist optgroup option textarea
+    output progress meter fieldset legend details summary dialog slot canvas search center font big tt strike
+    frameset frame noframes marquee acronym applet basefont dir listing xmp plaintext nobr noembed
+"""
+HTML_ELEMENTS = frozenset(_HTML_ELEMENT_NAMES.split())
 _XML_ENCODING = re.compile(rb"""\A<\?xml[^>]+encoding\s*=\s*["']([-\w.:]+)""", re.IGNORECASE)
 
 
@@ -59,6 +72,9 @@ def sniff(head: bytes, name: str = "") -> bool:
         return True
     if not text.startswith(b"<"):
         return False
+    root = _ROOT_NAME.match(text)
+    if root and root.group(1).decode("ascii", "replace").lower().rsplit(":", 1)[-1] not in HTML_ELEMENTS:
+        return False  # other XML (`<catalog>`, `<opml>`, `<svg>`): neither a page nor a feed
     if _HTML_NEAR_START.search(text[:1024]):
         return True
     return name.lower().endswith((".html", ".htm", ".xhtml"))
