@@ -132,12 +132,27 @@ def ingest(paths: list[Path], *, export: Path | None = None, template: Path | No
     return 1 if missing or any(o["status"] != "archived" and o["status"] != "duplicate" for o in outcomes) else 0
 
 
-def invoke(event_path: Path, *, file: Path | None = None, template: Path | None = None) -> int:
-    """Run the handler once on a sample event, after uploading the object it names."""
+def invoke(event_path: Path, *, file: Path | None = None, template: Path | None = None,
+           built: Path | None = None, python: str | None = None) -> int:
+    """Run the handler once on a sample event, after uploading the object it names.
+
+    The handler is the source tree's, in this process; with `built` (a `make build-host` folder)
+    it is the built artifact's, in a clean python3.12 process as Lambda runs it (archiver.local.built).
+    """
     event = json.loads(event_path.read_text("utf-8"))
+    artifact = None
+    if built is not None:
+        from archiver.local.built import BuiltArtifact
+
+        artifact = BuiltArtifact.from_dir(built, python)  # before starting anything: it may be missing
     with LocalAWS(template) as aws:
         resources = aws.create_resources()
-        function = LocalFunction(aws, resources)
+        if artifact is not None:
+            from archiver.local.built import BuiltFunction
+
+            function: LocalFunction | BuiltFunction = BuiltFunction(aws, resources, artifact)
+        else:
+            function = LocalFunction(aws, resources)
         for bucket, key in _named_objects(event):
             if bucket != resources.inbox_bucket:
                 print(f"archiver: the event names bucket {bucket!r}; the local inbox is {resources.inbox_bucket!r}",
@@ -150,7 +165,8 @@ def invoke(event_path: Path, *, file: Path | None = None, template: Path | None 
             response = function.invoke(event)
             status = 0 if not response or not response.get("batchItemFailures") else 1
         except Exception as exc:  # the handler raising is how Lambda reports a failed invocation
-            response, status = {"errorType": type(exc).__name__, "errorMessage": str(exc)}, 1
+            error_type = getattr(exc, "error_type", type(exc).__name__)  # the built function's, as Lambda names it
+            response, status = {"errorType": error_type, "errorMessage": str(exc)}, 1
         print(json.dumps(response, ensure_ascii=False))
         for bucket, key in _named_objects(event):
             print(json.dumps(_outcome_line(function.store, bucket, key), ensure_ascii=False))
