@@ -43,8 +43,8 @@ if [ -z "$$py312_dir" ]; then \
 fi
 endef
 
-.PHONY: help setup setup-sam test lint validate build build-host check-build demo invoke invoke-built bench \
-	bench-cold deploy clean eval eval-language corpus
+.PHONY: help setup setup-sam test lint validate build build-host check-build demo demo-fetch invoke invoke-built \
+	bench bench-cold deploy clean eval eval-language corpus
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -112,6 +112,9 @@ $(HOST_DIR)/.stamp: $(VENV_SAM)/.stamp pyproject.toml $(HOST_SOURCES)
 
 demo: setup ## Archive the sample posts into a local (embedded) AWS and export them to out/archive
 	$(VENV)/bin/archiver local ingest events/samples/* $(wildcard ../shared/seed/*) --export out/archive
+
+demo-fetch: setup ## Fetch three local fixture sites on the schedule, twice (the second run only asks conditionally)
+	$(VENV)/bin/python scripts/demo_fetch.py
 
 invoke: setup ## Hand one event to the handler locally: make invoke EVENT=events/s3-put.json
 	$(VENV)/bin/archiver local invoke $(EVENT)

@@ -11,7 +11,10 @@ import pytest
 
 from archiver.local.template import base_context, load_template, resolve
 
-ALARMS = ("ArchiverErrorsAlarm", "ArchiverThrottlesAlarm", "DeadLetterQueueAlarm", "InboxBacklogAlarm")
+ALARMS = ("ArchiverErrorsAlarm", "ArchiverThrottlesAlarm", "DeadLetterQueueAlarm", "InboxBacklogAlarm",
+          "FetchDeadLetterQueueAlarm", "FetchBacklogAlarm")
+# The results of one source's fetch (archiver.fetch.worker), emitted as f"Fetch{status.title()...}" by app.py.
+FETCH_STATUSES = ("archived", "unchanged", "not_modified", "failed", "deferred")
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +27,8 @@ def dashboard(template: dict[str, Any]) -> dict[str, Any]:
     """The dashboard body with its ${...} resolved against stand-in names, parsed as CloudWatch will."""
     context = base_context(template)
     context.update({"ArchiverFunction": "archiver-fn", "InboxQueue.QueueName": "inbox-q",
-                    "InboxDeadLetterQueue.QueueName": "dlq"})
+                    "InboxDeadLetterQueue.QueueName": "dlq", "FetchQueue.QueueName": "fetch-q.fifo",
+                    "FetchDeadLetterQueue.QueueName": "fetch-dlq.fifo"})
     context.update({f"{alarm}.Arn": f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{alarm}" for alarm in ALARMS})
     body = resolve(template["Resources"]["ArchiverDashboard"]["Properties"]["DashboardBody"], context)
     return json.loads(body)
@@ -34,7 +38,10 @@ def handler_metric_names(repo_root: Path) -> set[str]:
     """Every metric name the handler emits (literal names in functions/archiver/app.py)."""
     source = (repo_root / "functions" / "archiver" / "app.py").read_text("utf-8")
     by_status = re.search(r"METRIC_BY_STATUS = \{(.*?)\}", source, re.DOTALL).group(1)
-    return set(re.findall(r'name="(\w+)"', source)) | set(re.findall(r':\s*"(\w+)"', by_status))
+    names = set(re.findall(r'name="(\w+)"', source)) | set(re.findall(r':\s*"(\w+)"', by_status))
+    if 'name=f"Fetch{report.status.title().replace(\'_\', \'\')}"' in source:
+        names |= {f"Fetch{status.title().replace('_', '')}" for status in FETCH_STATUSES}
+    return names
 
 
 def dashboard_metrics(dashboard: dict[str, Any]) -> list[list[Any]]:
@@ -47,7 +54,7 @@ def alarm(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
     return resource["Properties"]
 
 
-def test_the_four_alarms_watch_errors_throttles_the_dead_letters_and_the_backlog(template):
+def test_alarms_watch_errors_throttles_the_dead_letters_and_the_backlogs(template):
     watched = {(alarm(template, a)["Namespace"], alarm(template, a)["MetricName"],
                 json.dumps(alarm(template, a)["Dimensions"], sort_keys=True)) for a in ALARMS}
     function = json.dumps([{"Name": "FunctionName", "Value": {"Ref": "ArchiverFunction"}}], sort_keys=True)
@@ -58,6 +65,10 @@ def test_the_four_alarms_watch_errors_throttles_the_dead_letters_and_the_backlog
          json.dumps([{"Name": "QueueName", "Value": {"Fn::GetAtt": ["InboxDeadLetterQueue", "QueueName"]}}])),
         ("AWS/SQS", "ApproximateAgeOfOldestMessage",
          json.dumps([{"Name": "QueueName", "Value": {"Fn::GetAtt": ["InboxQueue", "QueueName"]}}])),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible",
+         json.dumps([{"Name": "QueueName", "Value": {"Fn::GetAtt": ["FetchDeadLetterQueue", "QueueName"]}}])),
+        ("AWS/SQS", "ApproximateAgeOfOldestMessage",
+         json.dumps([{"Name": "QueueName", "Value": {"Fn::GetAtt": ["FetchQueue", "QueueName"]}}])),
     }
 
 
@@ -68,13 +79,16 @@ def test_alarms_notify_the_optional_topic_and_fire_on_the_first_bad_period(templ
         assert props["AlarmActions"] == notify and props["OKActions"] == notify
         assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert props["TreatMissingData"] == "notBreaching"  # no traffic is not an outage
-    assert alarm(template, "InboxBacklogAlarm")["Threshold"] == {"Ref": "OldestMessageAlarmSeconds"}
+    for backlog in ("InboxBacklogAlarm", "FetchBacklogAlarm"):
+        assert alarm(template, backlog)["Threshold"] == {"Ref": "OldestMessageAlarmSeconds"}
     assert template["Conditions"]["HasAlarmTopic"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]}
 
 
 def test_dashboard_shows_every_metric_the_handler_emits(repo_root, dashboard):
     shown = {m[1] for m in dashboard_metrics(dashboard) if m[0] == "PostArchiver"}
-    assert handler_metric_names(repo_root) - {"ScheduledRuns"} <= shown  # scheduled runs: nothing to watch yet
+    emitted = handler_metric_names(repo_root)
+    assert {"InputsArchived", "PostsArchived", "FetchNotModified"} <= emitted  # the scan finds them
+    assert emitted <= shown
 
 
 def test_dashboard_uses_the_powertools_namespace_and_service_of_the_function(template, dashboard):
@@ -90,7 +104,8 @@ def test_dashboard_shows_the_alarms_and_the_function_and_queues_it_watches(dashb
     alarms = [w for w in dashboard["widgets"] if w["type"] == "alarm"]
     assert [a.rsplit(":", 1)[1] for a in alarms[0]["properties"]["alarms"]] == list(ALARMS)
     dimensions = {tuple(m[2:4]) for m in dashboard_metrics(dashboard) if m[0] in ("AWS/Lambda", "AWS/SQS")}
-    assert dimensions == {("FunctionName", "archiver-fn"), ("QueueName", "inbox-q"), ("QueueName", "dlq")}
+    assert dimensions == {("FunctionName", "archiver-fn"), ("QueueName", "inbox-q"), ("QueueName", "dlq"),
+                          ("QueueName", "fetch-q.fifo"), ("QueueName", "fetch-dlq.fifo")}
 
 
 def test_readme_documents_every_metric_the_handler_emits(repo_root):
