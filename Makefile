@@ -16,7 +16,7 @@ HOST_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
 # The Lambda runtime brings boto3 (the layer does not ship it): the host build gets the dev pin.
 RUNTIME_BOTO3 := $(shell grep -o 'boto3==[0-9.]*' pyproject.toml)
 HOST_SOURCES := template.yaml layers/archiver/requirements.txt layers/archiver/Makefile functions/archiver/Makefile \
-	scripts/build_layer.py $(shell find layers/archiver/archiver functions/archiver -name '*.py' -not -path '*/__pycache__/*')
+	scripts/build_layer.py $(shell find layers/archiver/archiver functions/archiver -type f -not -path '*/__pycache__/*')
 
 # sam and cfn-lint only need *some* credentials and a region to run offline (validate, build).
 # Real credentials in the caller's environment win; `deploy` uses the caller's own.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import re
 import shutil
 import statistics
@@ -36,15 +37,20 @@ FLOOR_IMPORT = "import boto3; from aws_lambda_powertools import Logger, Metrics,
 
 
 def timing_code(paths: list[Path], statement: str) -> str:
-    return (f"import sys, time; sys.path[:0] = {[str(p) for p in paths]!r}; t = time.perf_counter(); "
-            f"{statement}; print((time.perf_counter() - t) * 1000)")
+    """A -c program printing the statement's CPU and wall milliseconds."""
+    return (f"import sys, time; sys.path[:0] = {[str(p) for p in paths]!r}; "
+            "c, t = time.process_time(), time.perf_counter(); "
+            f"{statement}; print((time.process_time() - c) * 1000, (time.perf_counter() - t) * 1000)")
 
 
-def sample(python: str, paths: list[Path], statement: str, env: dict[str, str], *, no_bytecode: bool) -> float:
+def sample(python: str, paths: list[Path], statement: str, env: dict[str, str], *,
+           no_bytecode: bool) -> tuple[float, float]:
+    """(CPU ms, wall ms) of one cold import."""
     flags = ["-I", "-S", *(["-B"] if no_bytecode else [])]
     out = subprocess.run([python, *flags, "-c", timing_code(paths, statement)], env=env, cwd=paths[0],
                          capture_output=True, text=True, check=True, timeout=120)
-    return float(out.stdout.strip().splitlines()[-1])
+    cpu, wall = out.stdout.strip().splitlines()[-1].split()
+    return float(cpu), float(wall)
 
 
 def import_breakdown(python: str, paths: list[Path], env: dict[str, str]) -> list[tuple[str, float]]:
@@ -88,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = [path.resolve() for path in artifact.paths]
     version = subprocess.run([artifact.python, "-c", "import sys; print(sys.version.split()[0])"],
                              capture_output=True, text=True, check=True).stdout.strip()
-    results: dict[str, list[float]] = {}
+    results: dict[str, list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="archiver-cold-") as scratch:
         stripped = without_bytecode(artifact, Path(scratch))
         cases = {
@@ -101,15 +107,18 @@ def main(argv: list[str] | None = None) -> int:
                 results.setdefault(name, []).append(sample(artifact.python, case_paths, statement, env,
                                                            no_bytecode=no_bytecode))
     breakdown = import_breakdown(artifact.python, paths, env)
+    load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     sizes = []
     for label, build in (("arm64, `make build`", args.build), ("host, `make build-host`", args.host / "build")):
         if (build / "ArchiverLayer").is_dir():
             zipped, unzipped = check_build.layer_sizes(build)
             sizes.append(f"{label}: {zipped / 1e6:.1f} MB zipped, {unzipped / 1e6:.1f} MB unzipped")
 
-    rows = ["| case | median ms | min ms | max ms |", "|---|---:|---:|---:|"]
+    rows = ["| case | CPU ms, median | CPU ms, min-max | wall ms, median |", "|---|---:|---:|---:|"]
     for name, times in results.items():
-        rows.append(f"| {name} | **{statistics.median(times):.0f}** | {min(times):.0f} | {max(times):.0f} |")
+        cpu, wall = [t[0] for t in times], [t[1] for t in times]
+        rows.append(f"| {name} | **{statistics.median(cpu):.0f}** | {min(cpu):.0f}-{max(cpu):.0f} | "
+                    f"{statistics.median(wall):.0f} |")
     table = "\n".join(rows)
     biggest = ", ".join(f"{name} {ms:.0f}" for name, ms in breakdown[:8])
     print(table)
@@ -126,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             "`import app`, which is what Lambda's init runs. *Without .pyc*: the same folders with every "
             "`__pycache__` removed and `-B`, as on Lambda's read-only `/opt` when a layer ships no `.pyc`: every "
             f"cold start compiles every module. {args.runs} cold starts per case, interleaved, on "
-            f"{datetime.now(UTC):%Y-%m-%d} (2 shared cores: absolute times vary with the load, compare within "
-            "the table).", "",
+            f"{datetime.now(UTC):%Y-%m-%d}, {load}. CPU time is the process's own (`time.process_time`): "
+            "on 2 cores shared with other work the wall time mostly measures the wait for a core.", "",
             table, "",
             "The layer (`scripts/check_build.py`, which `make build` runs; targets 30 MB zipped, 80 MB unzipped): "
             + "; ".join(sizes) + ". Before the lean build (commit 03ce8ee: py3langid with numpy, a second botocore, "

@@ -173,9 +173,11 @@ def agreement(results: dict[str, dict], a: str, b: str) -> float:
 
 
 def write_section(out: Path, text: str) -> None:
-    """Replace (or append) the SECTION of a markdown file, up to the next `## ` heading."""
+    """Replace (or append) the section of a markdown file that `text` heads (its first line, `## ...`),
+    up to the next `## ` heading."""
     current = out.read_text("utf-8") if out.is_file() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
+    heading = text.splitlines()[0]
+    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
     if pattern.search(current):
         updated = pattern.sub(lambda _: text.rstrip() + "\n\n", current)
     else:
@@ -219,12 +221,15 @@ def main(argv: list[str] | None = None) -> int:
             "share of guesses equal to the declared primary subtag (`en-US` -> `en`); declarations are sometimes "
             "wrong, so the comparison between detectors is what counts. `first call ms`: import and first guess "
             "in a fresh interpreter (the surcharge of the first post without a declared language). "
-            "`archiver` is `archiver.language.guess` (CLD3, via `cld3-py`); `py3langid` 0.4.0 is the detector "
-            "used before (it needs numpy: 52 MB of the layer).", "",
+            "`archiver` is `archiver.language.guess`: CLD3 (`cld3-py` 3.1.0), no answer when CLD3 marks its "
+            "guess unreliable or the text has no letters. `py3langid` 0.4.0 is the detector used before (numpy, "
+            "52 MB of the layer, and a 68 MB model loaded by the first guess); `gcld3` is CLD3 always answering; "
+            "`eld` 1.0.6 is a pure-Python n-gram detector (8 MB of data modules, loaded by the first guess). "
+            "The last three are measured when installed (they are not dependencies).", "",
             rendered, "",
             "Declared languages: " + ", ".join(f"{lang} {n}" for lang, n in declared) + ".", "",
-            "Regenerate with `.venv/bin/python scripts/eval_language.py --out docs/benchmarks.md` (py3langid, "
-            "when installed, is measured beside it).",
+            "Regenerate with `make eval-language` (with `pip install py3langid==0.4.0 eld==1.0.6` for their "
+            "columns).",
         ]))
     return 0
 
