@@ -44,7 +44,7 @@ fi
 endef
 
 .PHONY: help setup setup-sam test lint validate build build-host check-build demo demo-fetch invoke invoke-built \
-	bench bench-cold deploy clean eval eval-language corpus
+	bench bench-cold deploy clean eval eval-language corpus realworld
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -128,6 +128,11 @@ eval: setup ## Article text extraction vs trafilatura and readability-lxml (need
 corpus: setup ## Corpus invariants over ../shared/corpus; updates docs/corpus.md
 	$(VENV)/bin/python scripts/corpus_report.py
 	$(VENV)/bin/python -m pytest -q tests/corpus/test_corpus_invariants.py
+
+REALWORLD_LOCAL ?= out/realworld-local
+
+realworld: setup ## Real-world files vs their expected answers (tests/realworld); REALWORLD_LOCAL=dir holds those not committed; updates docs/corpus.md
+	$(VENV)/bin/python scripts/realworld.py --local $(REALWORLD_LOCAL) --details out/realworld-findings.md
 
 eval-language: setup ## Language detection accuracy on ../shared/corpus; updates docs/benchmarks.md
 	$(VENV)/bin/python scripts/eval_language.py --out docs/benchmarks.md

@@ -374,3 +374,79 @@ def test_a_robots_txt_that_fails_is_not_shared(web, client, archive, sources) ->
         robots = RobotsCache(client, store=sources)
         assert not robots.rules(web.url("flaky.test", "/a")).allowed(web.url("flaky.test", "/a"))
     assert [r.path for r in web.requests("flaky.test")].count("/robots.txt") >= 2  # asked again by the next job
+
+
+def test_a_page_in_the_charset_its_header_names_is_read_in_it(web, context, archive) -> None:
+    title = "Забастовка в порту"
+    page = article_page("Strike").replace("<meta charset=\"utf-8\">", "").replace("<h1>Strike</h1>",
+                                                                                  f"<h1>{title}</h1>")
+    web.add("ru.test", "/story", page.encode("koi8-r"), "text/html; charset=KOI8-R")
+    source = Source(id="ru", url=web.url("ru.test", "/story"), kind="article", next_due_at=iso(NOW))
+    [post_id] = fetch_source(source, context).post_ids
+    post = json.loads(archive._s3.get_object(Bucket=archive.archive_bucket,
+                                             Key=archive.get_post(post_id)["json_key"])["Body"].read())
+    assert title in post["text"]
+
+
+def test_slow_and_oversized_responses_are_the_sources_failures(web, archive) -> None:
+    import time as clock
+
+    def slow(request):
+        clock.sleep(1.5)
+        return Reply(200, b"<rss></rss>", {"Content-Type": "application/rss+xml"})
+
+    web.route("slow.test", "/feed.xml", slow)
+    web.add("big.test", "/feed.xml", b"<rss>" + b" " * 300_000 + b"</rss>", "application/rss+xml")
+    guard = Guard(allow=(ipaddress.ip_network("127.0.0.0/8"),), resolver=loopback_resolver)
+    with HttpClient(guard=guard, user_agent="PostArchiver/test", read_timeout=0.5, max_bytes=100_000, retries=0,
+                    backoff=0.0) as http:
+        context = FetchContext(client=http, robots=RobotsCache(http), archive=archive, host_delay=0.0, now=lambda: NOW)
+        codes = {}
+        for host in ("slow.test", "big.test"):
+            source = Source(id=host, url=web.url(host, "/feed.xml"), kind="feed", next_due_at=iso(NOW))
+            report = fetch_source(source, context)
+            codes[host] = (report.status, report.error.code, source.last["error"]["code"], source.failures)
+    assert codes == {"slow.test": ("failed", "timeout", "timeout", 1),
+                     "big.test": ("failed", "too_large", "too_large", 1)}
+
+
+def private_resolver(host: str, port: int) -> list[str]:
+    """A test resolver: intranet.test is a private address, anything else loopback."""
+    return ["10.0.0.1"] if host == "intranet.test" else ["127.0.0.1"]
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://[::1]/feed",
+                                 "http://[::ffff:10.0.0.1]/feed", "file:///etc/passwd", "gopher://127.0.0.1:70/",
+                                 "http://127.0.0.1:9/feed", "http://intranet.test/feed"])
+def test_an_unsafe_source_is_refused_with_its_reason_recorded(url: str, archive) -> None:
+    # no allow-list: as deployed
+    with HttpClient(guard=Guard(resolver=private_resolver), user_agent="PostArchiver/test") as http:
+        context = FetchContext(client=http, robots=RobotsCache(http), archive=archive, host_delay=0.0, now=lambda: NOW)
+        source = Source(id="unsafe", url=url, kind="feed", next_due_at=iso(NOW))
+        report = fetch_source(source, context)
+    assert (report.status, source.last["error"]["code"]) == ("failed", "unsafe_url")
+    assert http.requests_made == 0
+
+
+def test_a_redirect_to_a_private_address_is_refused_on_the_source(web, archive) -> None:
+    web.route("news.test", "/feed.xml", lambda request: Reply(302, b"", {"Location": "http://intranet.test/admin"}))
+    guard = Guard(allow=(ipaddress.ip_network("127.0.0.0/8"),), resolver=private_resolver)
+    with HttpClient(guard=guard, user_agent="PostArchiver/test") as http:
+        context = FetchContext(client=http, robots=RobotsCache(http), archive=archive, host_delay=0.0, now=lambda: NOW)
+        source = Source(id="redirect", url=web.url("news.test", "/feed.xml"), kind="feed", next_due_at=iso(NOW))
+        report = fetch_source(source, context)
+    assert (report.status, report.error.code) == ("failed", "unsafe_url")
+    assert "10.0.0.1" in report.error.message or "intranet.test" in report.error.message
+
+
+@pytest.mark.parametrize(("fixture", "content_type"), [
+    ("feed/atom.xml", "application/atom+xml"), ("feed/rdf.rdf", "application/rdf+xml"),
+    ("feed/rss2.xml", "application/rss+xml"), ("json_feed/feed11.json", "application/feed+json")])
+def test_feeds_of_every_kind_are_fetched_and_archived(fixture, content_type, web, context, repo_root) -> None:
+    body = (repo_root / "tests" / "fixtures" / fixture).read_bytes()
+    web.add("kinds.test", "/" + fixture.replace("/", "-"), body, content_type)
+    source = Source(id="k", url=web.url("kinds.test", "/" + fixture.replace("/", "-")), kind="feed", full="never",
+                    next_due_at=iso(NOW))
+    report = fetch_source(source, context)
+    assert report.status == "archived", report.error
+    assert report.new >= 1 and len(report.post_ids) == report.new

@@ -53,3 +53,13 @@ def test_saving_state_keeps_options_and_never_recreates_a_removed_source(store: 
     assert store.get(source.id) is None
     with pytest.raises(SourceNotFound):
         store.require(source.id)
+
+
+def test_a_jobs_sources_are_read_in_batches_of_a_hundred(store: SourceStore) -> None:
+    for n in range(150):
+        store.put(make(n, "2026-11-26T10:00:00Z"))
+    calls = []
+    store._ddb.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    found = store.get_many([f"src{n:03d}" for n in range(150)] + ["missing"])
+    assert len(found) == 150 and "missing" not in found
+    assert calls == ["BatchGetItem", "BatchGetItem"]

@@ -161,6 +161,7 @@ def test_function_policies_grant_exactly_the_storage_actions(template):
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
         "dynamodb:Query",
         "sqs:SendMessage",
     }

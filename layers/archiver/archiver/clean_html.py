@@ -14,6 +14,8 @@ import re
 
 import nh3
 
+from archiver.ids import is_absolute_url
+
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "dl", "dt", "em",
     "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li",
@@ -53,7 +55,29 @@ _CODE_SPAN = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.DOTALL | re.I
 _CAPTION_ATTR = re.compile(r"\bcaption=[\"']([^\"']*)[\"']", re.IGNORECASE)
 _CAPTION_MEDIA = re.compile(r"^\s*((?:<a\b[^>]*>\s*)?<img\b[^>]*>(?:\s*</a>)?)(.*)$", re.DOTALL | re.IGNORECASE)
 
+# WordPress.com video/audio shortcodes: `[youtube=URL]`, `[youtube URL]`, `[vimeo 123]`, `[youtube]URL[/youtube]`.
+_EMBED_SHORTCODE = re.compile(
+    r"\[(youtube|vimeo|dailymotion|soundcloud|spotify|instagram|twitter|tweet|facebook|ted|wpvideo)\b"
+    r"([^\]]*)\](?:([^\[]*)\[/\1\])?"
+)
+_URL_IN_TEXT = re.compile(r"https?://[^\s\"'\]<>]+")
+_ID_IN_SHORTCODE = re.compile(r"^[=\s]*(?:id=)?[\"']?([\w-]{4,})[\"']?\s*$")
+_VIDEO_BY_ID = {"youtube": "https://www.youtube.com/watch?v={}", "vimeo": "https://vimeo.com/{}",
+                "dailymotion": "https://www.dailymotion.com/video/{}"}
+
 _LIQUID_RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.DOTALL)
+# Jekyll / Eleventy code blocks; the language may be quoted (`{% highlight "bash" %}`) and take options.
+_HIGHLIGHT = re.compile(
+    r"\{%-?\s*highlight(?:\s+([\"']?)([\w+#.\-]+)\1)?[^%]*?-?%\}(.*?)\{%-?\s*endhighlight\s*-?%\}", re.DOTALL
+)
+_NUNJUCKS_COMMENT = re.compile(r"\{#[^{}]*?#\}|\{#-?\s.*?\s-?#\}", re.DOTALL)
+# Hugo cross-references: `{{< ref "posts/x.md" >}}`, `{{< relref path="x" >}}`, inside a link or bare.
+_HUGO_REF = r"\{\{[<%]\s*(?:rel)?ref\s+(?:path=)?[\"']?((?<=[\"'])[^\"'\n]+|[^\"'\s>%]+)[\"']?[^>%]*?[>%]\}\}"
+_HUGO_REF_MARKDOWN_LINK = re.compile(rf"\[([^\]]*)\]\(\s*{_HUGO_REF}\s*\)")
+_HUGO_REF_HTML_LINK = re.compile(
+    rf"<a\b[^<>]*?\bhref\s*=\s*[\"']?{_HUGO_REF}[\"']?[^<>]*>(.*?)</a>", re.DOTALL | re.IGNORECASE
+)
+_HUGO_REF_BARE = re.compile(_HUGO_REF)
 _LIQUID_TAG = re.compile(r"\{%-?.*?-?%\}", re.DOTALL)
 _LIQUID_OUTPUT = re.compile(r"\{\{-?.*?-?\}\}", re.DOTALL)
 _HUGO_SHORTCODE = re.compile(r"\{\{[<%].*?[>%]\}\}", re.DOTALL)
@@ -97,8 +121,21 @@ def clean(body: str, *, base_url: str | None = None, template_tags: bool = False
     return tidy(wrap_loose_inline(tidy(sanitize(html, base_url))))
 
 
+def usable_base(base_url: str | None) -> bool:
+    """Whether relative links can be resolved against `base_url`: an absolute http(s) URL nh3 accepts."""
+    if not is_absolute_url(base_url):
+        return False
+    try:
+        nh3.clean("", url_relative=("rewrite_with_base", base_url))
+    except ValueError:  # e.g. a host with spaces: urllib splits it, the URL standard refuses it
+        return False
+    return True
+
+
 def sanitize(html: str, base_url: str | None = None) -> str:
-    """nh3 with our allow-list; relative URLs resolved against `base_url` when there is one."""
+    """nh3 with our allow-list; relative URLs resolved against `base_url` when it is usable, else kept."""
+    if base_url and not usable_base(base_url):
+        base_url = None
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -177,23 +214,82 @@ def strip_shortcodes(html: str) -> str:
         text = _CAPTION.sub(_caption_to_figure, parts[i])
         text = _EMBED.sub(lambda m: _link(m.group(1).strip()), text)
         text = _MEDIA.sub(_media_to_link, text)
+        text = _EMBED_SHORTCODE.sub(_embed_to_link, text)
         parts[i] = _SHORTCODE.sub("", text)
     return "".join(parts)
 
 
-def strip_template_tags(text: str) -> str:
-    """Remove Liquid (`{% %}`, `{{ }}`) and Hugo (`{{< >}}`) tags; `{% raw %}` blocks keep their text."""
-    raw_blocks: list[str] = []
+def strip_template_tags(text: str, *, markdown: bool = False) -> str:
+    """Remove Liquid / Nunjucks (`{% %}`, `{{ }}`, `{# #}`) and Hugo (`{{< >}}`) tags.
 
-    def keep_raw(match: re.Match[str]) -> str:
-        raw_blocks.append(match.group(1))
-        return f"\x00RAW{len(raw_blocks) - 1}\x00"
+    `{% raw %}` blocks keep their text; `{% highlight %}` blocks become code blocks (fenced in
+    Markdown, `<pre><code>` in HTML); Hugo `ref`/`relref` links point to the page's site path when
+    it can be derived, else only their text stays.
+    """
+    kept: list[str] = []
 
-    text = _LIQUID_RAW.sub(keep_raw, text)
+    def keep(value: str) -> str:
+        kept.append(value)
+        return f"\x00KEEP{len(kept) - 1}\x00"
+
+    def restore(value: str) -> str:
+        return re.sub(r"\x00KEEP(\d+)\x00", lambda m: kept[int(m.group(1))], value)
+
+    def code_block(match: re.Match[str]) -> str:
+        code = restore(_strip_tags(match.group(3)))  # Liquid inside runs (here: goes), raw text stays
+        block = _fenced(code, match.group(2) or "", _indent_at(text, match.start())) if markdown else (
+            f"<pre><code>{html_lib.escape(code.strip(chr(10)))}</code></pre>")
+        return keep(block)
+
+    text = _LIQUID_RAW.sub(lambda m: keep(m.group(1)), text)
+    text = _HIGHLIGHT.sub(code_block, text)
+    text = _HUGO_REF_MARKDOWN_LINK.sub(
+        lambda m: f"[{m.group(1)}]({path})" if (path := hugo_ref_path(m.group(2))) else m.group(1), text)
+    text = _HUGO_REF_HTML_LINK.sub(
+        lambda m: f'<a href="{html_lib.escape(path)}">{m.group(2)}</a>' if (path := hugo_ref_path(m.group(1)))
+        else m.group(2), text)
+    text = _HUGO_REF_BARE.sub(lambda m: hugo_ref_path(m.group(1)) or "", text)
+    return restore(_strip_tags(text))
+
+
+def _strip_tags(text: str) -> str:
+    text = _NUNJUCKS_COMMENT.sub("", text)
     text = _HUGO_SHORTCODE.sub("", text)
     text = _LIQUID_TAG.sub("", text)
-    text = _LIQUID_OUTPUT.sub("", text)
-    return re.sub(r"\x00RAW(\d+)\x00", lambda m: raw_blocks[int(m.group(1))], text)
+    return _LIQUID_OUTPUT.sub("", text)
+
+
+def _indent_at(text: str, position: int) -> str:
+    """The whitespace that opens the line at `position` ("" when other text precedes it on the line)."""
+    line = text[text.rfind("\n", 0, position) + 1 : position]
+    return line if not line.strip() else ""
+
+
+def _fenced(code: str, language: str, indent: str) -> str:
+    code = code.strip("\n")  # code lines keep their own indentation, as Jekyll copies them
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"\n{indent}{fence}{language}\n{code}\n{indent}{fence}\n"
+
+
+def hugo_ref_path(target: str) -> str | None:
+    """The site path Hugo's `ref` gives a content file, when it can be told from the reference alone.
+
+    `/posts/my-post.md` and `posts/my-post/index.md` give `/posts/my-post/` (default permalinks,
+    lower case); a bare name (`my-post.md`) is looked up site-wide by Hugo: not derivable here.
+    """
+    path, _, anchor = target.partition("#")
+    if not path:
+        return f"#{anchor}" if anchor else None
+    if "/" not in path:  # a bare name: Hugo searches the whole site for it
+        return None
+    parts = [p for p in path.strip("/").split("/") if p]
+    if not parts:  # the home page
+        return "/" + (f"#{anchor}" if anchor else "")
+    last = re.sub(r"\.(?:md|markdown|html?|adoc|org|rst)$", "", parts[-1], flags=re.IGNORECASE)
+    parts = parts[:-1] if last in ("index", "_index") else [*parts[:-1], last]
+    slug = "/" + "/".join(re.sub(r"\s+", "-", p.lower()) for p in parts) + "/"
+    return slug + (f"#{anchor}" if anchor else "")
 
 
 def wpautop(text: str) -> str:
@@ -231,6 +327,16 @@ def _caption_to_figure(match: re.Match[str]) -> str:
         media, text = (split.group(1), split.group(2)) if split else (inner, "")
     figcaption = f"<figcaption>{text.strip()}</figcaption>" if text.strip() else ""
     return f"<figure>{media}{figcaption}</figure>"
+
+
+def _embed_to_link(match: re.Match[str]) -> str:
+    """A WordPress.com embed shortcode as a link to what it embeds; dropped when no URL can be told."""
+    name, attributes, inner = match.group(1), match.group(2), match.group(3) or ""
+    url = _URL_IN_TEXT.search(attributes) or _URL_IN_TEXT.search(inner)
+    if url:
+        return _link(html_lib.unescape(url.group(0)).rstrip(".,;"))
+    by_id = _ID_IN_SHORTCODE.match(attributes) if name in _VIDEO_BY_ID else None
+    return _link(_VIDEO_BY_ID[name].format(by_id.group(1))) if by_id else ""
 
 
 def _media_to_link(match: re.Match[str]) -> str:

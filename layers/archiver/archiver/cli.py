@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, tzinfo
@@ -24,6 +27,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = getattr(exc, "code", "invalid")
         print(f"archiver: {code}: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`archiver normalize ... | head`): stop quietly
+        _silence_stdout()
+        return 1
+    except KeyboardInterrupt:
+        print("archiver: interrupted", file=sys.stderr)
+        return 130
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout again at exit and would print a second BrokenPipeError there.
+    # Nothing to do when stdout is not a real file (captured in tests).
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -198,19 +214,34 @@ def _normalize(args: argparse.Namespace) -> int:
 
 
 def _normalized_files(paths: list[Path], default_tz: tzinfo = UTC) -> Iterator[list[Post] | None]:
-    """Each file's posts; None (after a one-line error on stderr) for a file that cannot be read."""
+    """Each file's posts; None (after a one-line error on stderr) for a file that cannot be read.
+
+    Any exception on one file, even a bug, is that file's failure: the files after it are still read.
+    """
     from archiver.model import Input, Origin
     from archiver.pipeline import normalize_input
 
     for path in paths:
         try:
             item = Input(data=path.read_bytes(), name=path.name, origin=Origin(kind="file", uri=str(path.resolve())))
-            yield normalize_input(item, default_tz=default_tz)
-        except (OSError, ArchiverError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            code = getattr(exc, "code", "unreadable")
-            print(f"archiver: {path}: {code}: {' '.join(reason.split())}", file=sys.stderr)
+        except OSError as exc:
+            _report(path, "unreadable", "read", exc.strerror or str(exc))
             yield None
+            continue
+        try:
+            posts = normalize_input(item, default_tz=default_tz)
+        except ArchiverError as exc:
+            _report(path, exc.code, exc.stage, exc.message)
+            yield None
+        except Exception as exc:  # normalize_input wraps bugs in InternalError; this is the last guard
+            _report(path, "internal_error", "normalize", f"{type(exc).__name__}: {exc}")
+            yield None
+        else:
+            yield posts
+
+
+def _report(path: Path, code: str, stage: str, message: str) -> None:
+    print(f"archiver: {path}: {code} ({stage}): {' '.join(message.split())[:500]}", file=sys.stderr)
 
 
 def _copies(args: argparse.Namespace) -> int:

@@ -47,6 +47,12 @@ class NormalizeError(ArchiverError):
     stage = "normalize"
 
 
+class InternalError(ArchiverError):
+    """An unexpected exception (a bug) while handling one input: that input fails, the others go on."""
+
+    code = "internal_error"
+
+
 class StoreError(ArchiverError):
     code = "store_error"
     stage = "store"

@@ -25,7 +25,13 @@ def sha256_hex(data: bytes | str) -> str:
 
 
 def is_absolute_url(value: str | None) -> bool:
-    return bool(value) and urlsplit(value).scheme in ("http", "https") and bool(urlsplit(value).netloc)
+    if not value:
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. "http://[::1": an unbalanced IPv6 host is no URL at all
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def normalize_url(url: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html as html_lib
 import json
+import re
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urljoin
@@ -19,6 +20,14 @@ from archiver.text import analyze
 NORMALIZER_VERSION = "1.0.0"
 MIN_LANGUAGE_TEXT = 40  # characters: shorter texts give unreliable guesses
 LANGUAGE_SAMPLE = 5000  # characters: enough for a confident guess, bounded time for long posts
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+# Markup that formats the text of a title (WordPress and Atom titles carry it); other tags in a title are text.
+_TITLE_MARKUP = frozenset({
+    "a", "abbr", "b", "bdi", "bdo", "big", "br", "cite", "code", "del", "dfn", "em", "font", "i", "ins", "kbd",
+    "mark", "q", "s", "samp", "small", "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var", "wbr",
+    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6",
+})
+_TAG_LIKE = re.compile(r"</?([A-Za-z][\w:-]*)[^<>]*>")
 # Hints from format modules to the normalizer, not part of the archived document.
 PROCESSING_HINTS = {"wpautop"}
 
@@ -27,21 +36,25 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
               default_tz: tzinfo = UTC) -> Post:
     """Normalize one raw post found in an input from `origin`."""
     warnings = list(raw.warnings)
-    url = _absolute(raw.url, raw.site_url)
-    canonical_url = _absolute(raw.canonical_url, raw.site_url) or url
+    # Relative links resolve against the document's own URL (RFC 3986) when known, else the site's.
+    document_url = _document_url(raw, origin)
+    site_url = _absolute(raw.site_url, document_url)
+    url = _absolute(raw.url, document_url or site_url)
+    canonical_url = _absolute(raw.canonical_url, document_url or site_url) or url
+    base_url = url or site_url or document_url  # None: relative links stay as written
     body = raw.body
     template_tags = raw.format == "frontmatter"  # Liquid / Hugo tags only mean something in site sources
     if raw.body_format == "markdown":
-        body = render_markdown(clean_html.strip_template_tags(body) if template_tags else body)
+        body = render_markdown(clean_html.strip_template_tags(body, markdown=True) if template_tags else body)
         template_tags = False  # done before rendering: `{% raw %}` text must not be stripped twice
     content_html = clean_html.clean(
         body,
-        base_url=url or raw.site_url,
+        base_url=base_url,
         template_tags=template_tags,
         autop=bool(raw.extra.get("wpautop")) and raw.body_format == "html",
     )
     content = analyze(content_html)
-    title = _title(raw, content.text, warnings)
+    title = _title(raw, content_html, content.text, warnings)
     published = _date(raw.published, "published", default_tz, warnings)
     updated = _date(raw.updated, "updated", default_tz, warnings)
     authors = [_plain(a) for a in raw.authors if _plain(a)]
@@ -57,10 +70,10 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
         "uri": origin.uri,
         "format": raw.format,
         "site_name": raw.site_name,
-        "site_url": raw.site_url,
+        "site_url": site_url or raw.site_url,
         "original_id": raw.original_id,
     }
-    site = ids.site_of(url or raw.site_url or canonical_url, source)
+    site = ids.site_of(url or site_url or canonical_url, source)
     return Post(
         id=ids.post_id(url=url, site=site, original_id=raw.original_id, content_sha256=content_sha256),
         url=url,
@@ -76,7 +89,7 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
         tags=tags,
         excerpt=_plain(raw.excerpt) or None,
         language=raw.language or detect_language(content.text),
-        image=_absolute(raw.image, url or raw.site_url),
+        image=_absolute(raw.image, base_url),
         content_html=content_html,
         text=content.text,
         word_count=content.word_count,
@@ -104,16 +117,23 @@ def detect_language(text: str) -> str | None:
 
 
 def render_markdown(text: str) -> str:
-    """CommonMark with tables and strikethrough; inline HTML passes through to the sanitizer."""
+    """CommonMark with tables, strikethrough and footnotes (`[^1]`); inline HTML passes through to the sanitizer."""
     from markdown_it import MarkdownIt  # only Markdown inputs pay for this import
+    from mdit_py_plugins.footnote import footnote_plugin
 
-    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(text)
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).use(footnote_plugin)
+    md.add_render_rule("footnote_anchor", lambda *args: "")  # the "↩︎" back-link is navigation, not text
+    return md.render(text)
 
 
-def _title(raw: RawPost, text: str, warnings: list[str]) -> str:
-    title = _plain(raw.title)
+def _title(raw: RawPost, content_html: str, text: str, warnings: list[str]) -> str:
+    title = _plain(_markup_as_text(raw.title))
     if title:
         return title
+    heading = _first_heading(content_html)
+    if heading:
+        warnings.append("no title: taken from the first heading of the body")
+        return heading
     fallback = raw.extra.get("file_slug")
     if fallback:
         warnings.append("no title: derived from the file name")
@@ -130,6 +150,30 @@ def _date(value: Any, field: str, default_tz: tzinfo, warnings: list[str]) -> da
     return parsed
 
 
+def _first_heading(content_html: str) -> str:
+    """The text of the body's first <h1>, or of the heading the body opens with (a later <h2> names a
+    section, not the post)."""
+    if "<h" not in content_html:
+        return ""
+    from lxml import html as lxml_html
+
+    root = lxml_html.fragment_fromstring(content_html, create_parent="div")
+    first = next((child for child in root if isinstance(child.tag, str)), None)
+    heading = next(root.iter("h1"), None)
+    if heading is None and first is not None and first.tag in _HEADINGS:
+        heading = first
+    return " ".join(heading.text_content().split())[:300] if heading is not None else ""
+
+
+def _markup_as_text(value: Any) -> Any:
+    """A title's tags that are not text formatting (`<html>`, `<script>`, unknown names) are written-out
+    text ("Using <script> tags", a WXR title `&lt;html&gt;`): escape them so only formatting is stripped."""
+    if not isinstance(value, str) or "<" not in value:
+        return value
+    return _TAG_LIKE.sub(lambda m: m.group(0) if m.group(1).lower() in _TITLE_MARKUP else "&lt;" + m.group(0)[1:],
+                         value)
+
+
 def _plain(value: Any) -> str:
     """Metadata text without HTML entities or tags (WordPress titles carry `&#8217;`)."""
     if value is None:
@@ -140,9 +184,20 @@ def _plain(value: Any) -> str:
     return " ".join(html_lib.unescape(text).split())
 
 
+def _document_url(raw: RawPost, origin: Origin) -> str | None:
+    """The URL of the document the post came from: a feed's self link, else the URL it was fetched from."""
+    for candidate in (raw.extra.get("feed_url"), origin.uri if origin.kind == "url" else None):
+        if clean_html.usable_base(candidate):
+            return candidate
+    return None
+
+
 def _absolute(url: str | None, base: str | None = None) -> str | None:
     """An absolute http(s) URL, resolved against the site's URL when relative; else None."""
     url = html_lib.unescape((url or "").strip())
     if url and not ids.is_absolute_url(url) and ids.is_absolute_url(base):
-        url = urljoin(base, url)
+        try:
+            url = urljoin(base, url)
+        except ValueError:  # not a URL at all (e.g. an unbalanced "[" host)
+            return None
     return url if ids.is_absolute_url(url) else None

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from archiver import formats
-from archiver.errors import ArchiverError, InputTooLarge, ParseError
+from archiver.errors import ArchiverError, InputTooLarge, InternalError, ParseError
 from archiver.model import Chunk, Failure, Input, Origin, Outcome, Post
 from archiver.normalize import normalize
 from archiver.render import render_post_html
@@ -29,11 +29,18 @@ def normalize_input(item: Input, *, default_tz: tzinfo = UTC, max_bytes: int | N
     """Every post in one input, normalized; raises an ArchiverError naming the stage that failed."""
     if max_bytes is not None and item.size > max_bytes:
         raise InputTooLarge(f"{item.size} bytes is over the {max_bytes}-byte limit")
-    raw_posts = formats.parse(item)
-    if not raw_posts:
-        raise ParseError("the input holds no posts", code="no_posts")
-    archived_at = archived_at or datetime.now(UTC).isoformat(timespec="seconds")
-    return [normalize(raw, item.origin, archived_at=archived_at, default_tz=default_tz) for raw in raw_posts]
+    stage = "parse"
+    try:
+        raw_posts = formats.parse(item)
+        if not raw_posts:
+            raise ParseError("the input holds no posts", code="no_posts")
+        stage = "normalize"
+        archived_at = archived_at or datetime.now(UTC).isoformat(timespec="seconds")
+        return [normalize(raw, item.origin, archived_at=archived_at, default_tz=default_tz) for raw in raw_posts]
+    except ArchiverError:
+        raise
+    except Exception as exc:  # a bug met on one input is that input's failure, named with its stage
+        raise InternalError(f"{type(exc).__name__}: {exc}", stage=stage) from exc
 
 
 def archive_input(item: Input, store: ArchiveStore, *, default_tz: tzinfo = UTC,

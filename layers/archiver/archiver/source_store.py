@@ -27,6 +27,8 @@ DUE_INDEX = "ByDue"
 DUE_SHARDS = 4  # spreads the index's partitions; a due query reads each shard
 DISABLED = "~disabled"
 MAX_ROBOTS_ITEM_BYTES = 350 * 1024  # DynamoDB items hold 400 KB
+BATCH_GET = 100  # BatchGetItem's limit
+MAX_BATCH_ROUNDS = 5
 _STATE_FIELDS = ("url", "validators", "cursor", "seen", "failures", "last", "next_due_at", "enabled",
                  "disabled_reason")
 _serializer = TypeSerializer()
@@ -55,6 +57,25 @@ class SourceStore:
         response = self._call("get source", "get_item", Key=_serialize(_key(source_id)), ConsistentRead=True)
         raw = response.get("Item")
         return _source(_deserialize(raw)) if raw else None
+
+    def get_many(self, source_ids: list[str]) -> dict[str, Source]:
+        """The sources that still exist among `source_ids`, by id: one BatchGetItem per 100 ids."""
+        found: dict[str, Source] = {}
+        unique = list(dict.fromkeys(source_ids))
+        for first in range(0, len(unique), BATCH_GET):
+            request = {self.table_name: {"Keys": [_serialize(_key(i)) for i in unique[first:first + BATCH_GET]],
+                                         "ConsistentRead": True}}
+            for _ in range(MAX_BATCH_ROUNDS):  # DynamoDB may hand back unprocessed keys: ask again
+                response = self._call("get sources", "batch_get_item", RequestItems=request, _table=False)
+                for raw in response.get("Responses", {}).get(self.table_name, []):
+                    source = _source(_deserialize(raw))
+                    found[source.id] = source
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise StoreError(f"get sources: keys still unprocessed after {MAX_BATCH_ROUNDS} rounds")
+        return found
 
     def require(self, source_id: str) -> Source:
         source = self.get(source_id)
@@ -174,9 +195,11 @@ class SourceStore:
         except (ClientError, BotoCoreError) as exc:
             raise StoreError(f"query due sources: {exc}") from exc
 
-    def _call(self, action: str, method: str, **params: Any) -> dict[str, Any]:
+    def _call(self, action: str, method: str, *, _table: bool = True, **params: Any) -> dict[str, Any]:
         try:
-            return getattr(self._ddb, method)(TableName=self.table_name, **params)
+            if _table:
+                params["TableName"] = self.table_name
+            return getattr(self._ddb, method)(**params)
         except (ClientError, BotoCoreError) as exc:
             raise StoreError(f"{action}: {exc}") from exc
 

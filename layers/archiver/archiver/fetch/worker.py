@@ -125,8 +125,9 @@ class JobResult:
 def run_job(source_ids: list[str], sources: SourceStore, ctx: FetchContext) -> JobResult:
     """Fetch a host's sources in order; stop early (returning the rest) when time runs short."""
     result = JobResult()
+    found = sources.get_many(source_ids)  # one read per 100 sources; a removal meanwhile is caught by save_state
     for index, source_id in enumerate(source_ids):
-        source = sources.get(source_id)
+        source = found.get(source_id)
         if source is None or not source.enabled:
             continue  # removed or disabled since it was queued
         try:

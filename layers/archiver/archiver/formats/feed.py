@@ -6,6 +6,9 @@ the problem is recorded on every post as a warning instead of failing the whole 
 
 from __future__ import annotations
 
+import codecs
+import html as html_lib
+import io
 import re
 import time
 from collections.abc import Iterator
@@ -20,29 +23,76 @@ _FEED_SUFFIXES = (".rss", ".atom", ".rdf")
 _ROOTS = {"rss", "feed", "rdf"}
 # Skip the XML declaration / processing instructions, comments and a DOCTYPE, then read the root.
 _PROLOG = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>|\s+)*", re.S | re.I)
+_MEDIA_RSS = "search.yahoo.com/mrss"  # the Media RSS namespace, declared near the top
+_BARE_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)?\s*$")
 _ROOT = re.compile(r"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
+
+
+# XML 1.0 appendix F: the encoding family shows in the first bytes, with or without a byte order mark.
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+)
+_WIDE_PATTERNS = (  # a `<` (of `<?xml` or of the root) in a wide encoding
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<", "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
+)
+_UCS_NAMES = {"utf-16": ("ucs-2", "iso-10646-ucs-2"), "utf-32": ("ucs-4", "iso-10646-ucs-4")}
+_DECLARED_ENCODING = re.compile(r"""\A(<\?xml\b[^>]*?\bencoding\s*=\s*)(["'])([^"']*)\2""")
+
+
+def wide_encoding(head: bytes) -> tuple[str, int] | None:
+    """(codec, BOM length) of a UTF-16 or UTF-32 document, told by its first bytes; None for any other."""
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            return (codec, len(bom)) if codec != "utf-8" else None
+    return next(((codec, 0) for prefix, codec in _WIDE_PATTERNS if head.startswith(prefix)), None)
+
+
+def _declaration_fits(declared: str, codec: str) -> bool:
+    """Whether a declared encoding names the wide encoding the bytes show (`utf-16` fits both byte orders)."""
+    family = codec[:6]  # utf-16 / utf-32
+    try:
+        name = codecs.lookup(declared.strip()).name
+    except LookupError:
+        return declared.strip().lower() in _UCS_NAMES[family]
+    return name in (family, codec)
 
 
 def decode_head(head: bytes) -> str:
     """Decode a sniffing head well enough to find markup, whatever the encoding (UTF-16/32 too)."""
-    for bom, enc in (
-        (b"\x00\x00\xfe\xff", "utf-32-be"),
-        (b"\xff\xfe\x00\x00", "utf-32-le"),
-        (b"\xef\xbb\xbf", "utf-8"),
-        (b"\xfe\xff", "utf-16-be"),
-        (b"\xff\xfe", "utf-16-le"),
-    ):
-        if head.startswith(bom):
-            return head[len(bom) :].decode(enc, errors="ignore")
-    for prefix, enc in (
-        (b"\x00\x00\x00<", "utf-32-be"),
-        (b"<\x00\x00\x00", "utf-32-le"),
-        (b"\x00<", "utf-16-be"),
-        (b"<\x00", "utf-16-le"),
-    ):
-        if head.startswith(prefix):
-            return head.decode(enc, errors="ignore")
-    return head.decode("latin-1")
+    wide = wide_encoding(head)
+    if wide:
+        return head[wide[1] :].decode(wide[0], errors="ignore")
+    return head.removeprefix(b"\xef\xbb\xbf").decode("latin-1")
+
+
+def as_utf8(data: bytes) -> tuple[bytes, list[str]]:
+    """A UTF-16/32 XML document re-encoded as UTF-8 with its declaration saying so; other bytes unchanged.
+
+    The byte pattern decides (appendix F): a document that is UTF-16 by its bytes but declares
+    `ISO-8859-1` or the other byte order cannot be read as declared, so it is read as its bytes say.
+    """
+    wide = wide_encoding(data[:4])
+    if wide is None:
+        return data, []
+    codec, bom = wide
+    text = data[bom:].decode(codec, errors="replace")
+    warnings = []
+    declared = _DECLARED_ENCODING.match(text)
+    if declared:
+        if not _declaration_fits(declared.group(3), codec):
+            warnings.append(f"declared encoding {declared.group(3)!r} does not fit the document's bytes; "
+                            f"read as {codec.upper()}")
+        text = f"{declared.group(1)}{declared.group(2)}utf-8{declared.group(2)}{text[declared.end():]}"
+    if "\ufffd" in text:
+        warnings.append(f"bytes invalid in {codec.upper()} replaced")
+    return text.encode("utf-8"), warnings
 
 
 def xml_root(head: bytes) -> str | None:
@@ -80,26 +130,66 @@ def _iso_utc(struct: time.struct_time | None) -> str | None:
         return None
 
 
-def _body(entry: Any) -> tuple[str, str | None]:
-    """Full content when the entry has it (the longest HTML part), else the summary."""
+def _entry_date(entry: Any, key: str) -> str | None:
+    """feedparser's reading of a date, except for a bare number: feedparser turns a Unix timestamp into
+    a made-up date (1537828960 -> 2016-01-13), so the raw value goes on and the normalizer, which never
+    guesses, keeps it as a warning."""
+    # dict.get: FeedParserDict.get("updated") silently falls back to "published" (deprecated).
+    raw = dict.get(entry, key)
+    if isinstance(raw, str) and _BARE_NUMBER.match(raw):
+        return raw.strip()
+    return _iso_utc(dict.get(entry, f"{key}_parsed")) or raw
+
+
+def _body(entry: Any, captions: frozenset[str] = frozenset()) -> tuple[str, str | None]:
+    """The richest body: full content (content:encoded, atom:content; the longest HTML part), else the
+    description / summary, and a media:description caption only when there is nothing else.
+
+    feedparser files media:description under `summary`, or under `content` when a description came
+    first, so the caption texts of the document (`captions`) are told apart by their text.
+    """
     parts = [c for c in entry.get("content") or [] if c.get("value")]
     summary = entry.get("summary") or None
-    if parts:
-        html = [c for c in parts if "html" in (c.get("type") or "")]
-        best = max(html or parts, key=lambda c: len(c["value"]))
-        return best["value"], summary if summary and summary != best["value"] else None
-    return summary or "", None
+    full = [c for c in parts if _plain_text(c["value"]) not in captions]
+    if full:
+        html = [c for c in full if "html" in (c.get("type") or "")]
+        best = max(html or full, key=lambda c: len(c["value"]))
+        excerpt = summary if summary and summary != best["value"] and _plain_text(summary) not in captions else None
+        return best["value"], excerpt
+    return summary or (parts[0]["value"] if parts else ""), None
 
 
-def _entry_post(entry: Any, feed: Any, kind: str, warnings: list[str]) -> RawPost:
-    body, excerpt = _body(entry)
+def _plain_text(value: str) -> str:
+    return " ".join(html_lib.unescape(value).split())
+
+
+def _media_captions(item: Input) -> frozenset[str]:
+    """Texts of the document's media:description elements (Media RSS), to tell captions from bodies."""
+    if _MEDIA_RSS not in decode_head(item.head(1 << 16)):
+        return frozenset()
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, recover=True, huge_tree=True)
+    with item.open() as stream:
+        try:
+            root = etree.parse(stream, parser).getroot()
+        except etree.XMLSyntaxError:
+            return frozenset()
+    if root is None:
+        return frozenset()
+    return frozenset(
+        text for elem in root.iter("{http://search.yahoo.com/mrss/}description")
+        if (text := _plain_text("".join(elem.itertext())))
+    )
+
+
+def _entry_post(entry: Any, feed: Any, kind: str, warnings: list[str],
+                captions: frozenset[str] = frozenset()) -> RawPost:
+    body, excerpt = _body(entry, captions)
     authors = [a.get("name") or a.get("email") for a in entry.get("authors") or []]
     authors = [a for a in authors if a] or ([entry["author"]] if entry.get("author") else [])
-    published_raw = entry.get("published")
-    # dict.get: FeedParserDict.get("updated") silently falls back to "published" (deprecated).
-    updated_raw = dict.get(entry, "updated")
-    published = _iso_utc(entry.get("published_parsed")) or published_raw
-    updated = _iso_utc(dict.get(entry, "updated_parsed")) or updated_raw
+    published = _entry_date(entry, "published")
+    updated = _entry_date(entry, "updated")
     if not published and updated:
         published = updated
     front_matter: dict[str, Any] = {}
@@ -107,6 +197,9 @@ def _entry_post(entry: Any, feed: Any, kind: str, warnings: list[str]) -> RawPos
         if dict.get(entry, key):
             front_matter[key] = dict.get(entry, key)
     extra: dict[str, Any] = {}
+    feed_url = next((link.get("href") for link in feed.get("links") or [] if link.get("rel") == "self"), None)
+    if feed_url:
+        extra["feed_url"] = feed_url  # the base for a relative site link (normalize resolves it)
     enclosures = [
         {k: link.get(k) for k in ("href", "type", "length") if link.get(k)}
         for link in entry.get("links") or []
@@ -152,10 +245,14 @@ def parse(item: Input) -> Iterator[RawPost]:
     """Parse a feed with feedparser; a broken feed still yields its entries, with a warning."""
     import feedparser
 
-    # A stream, never bytes or str: feedparser treats a str as a URL and bytes as a file path.
-    with item.open() as stream:
-        d = feedparser.parse(stream, sanitize_html=False, resolve_relative_uris=True)
     warnings: list[str] = []
+    # A stream, never bytes or str: feedparser treats a str as a URL and bytes as a file path.
+    if wide_encoding(item.head(4)):  # UTF-16/32: feedparser would trust a declaration the bytes contradict
+        data, warnings = as_utf8(item.read_bytes())
+        d = feedparser.parse(io.BytesIO(data), sanitize_html=False, resolve_relative_uris=True)
+    else:
+        with item.open() as stream:
+            d = feedparser.parse(stream, sanitize_html=False, resolve_relative_uris=True)
     if d.get("bozo"):
         exc = d.get("bozo_exception")
         warnings.append(f"feed is not well-formed: {type(exc).__name__}: {exc}"[:300])
@@ -166,9 +263,10 @@ def parse(item: Input) -> Iterator[RawPost]:
         raise ParseError(f"{item.name or 'input'} is not an RSS/Atom/RDF feed ({reason})")
     kind = _kind(version, item.head(4096))
     feed = d.get("feed") or {}
+    captions = _media_captions(item) if entries else frozenset()
     skipped = 0
     for entry in entries:
-        post = _entry_post(entry, feed, kind, warnings)
+        post = _entry_post(entry, feed, kind, warnings, captions)
         if not (post.title or post.body.strip()):
             skipped += 1  # nothing to archive: no title, no content (e.g. a bare enclosure)
             continue

@@ -151,9 +151,13 @@ def to_raw_post(meta: dict[str, Any], body: str, name: str, warnings: list[str])
 
 
 def first(meta: dict[str, Any], *keys: str) -> Any:
-    """The first present, non-empty value among the keys, with one-element lists unwrapped."""
+    """The first present, non-empty value among the keys, with one-element lists unwrapped.
+
+    Keys written with other capitals (`Title:`, `Date:`, as Pelican users write YAML headers) match too.
+    """
+    folded = {str(k).lower(): k for k in meta}
     for key in keys:
-        value = unwrap(meta.get(key))
+        value = unwrap(meta.get(key, meta.get(folded.get(key.lower(), key))))
         if value not in (None, "", []):
             return value
     return None
@@ -185,17 +189,33 @@ def names(value: Any) -> list[str]:
     return result
 
 
+# Keys of WordPress-to-Jekyll exports whose list items are comma-joined term lists ("a,b,c").
+_FOLDED_TERM_KEYS = {"original_cats"}
+
+
 def terms(meta: dict[str, Any], *keys: str) -> list[str]:
-    """Categories or tags from lists or strings; strings split on commas, else on spaces (Jekyll)."""
+    """Categories or tags. List items are kept whole (Jekyll, Hugo, Zola); only a plain string is split:
+    on commas when it has any, else on whitespace (Jekyll). The comma-joined list items of WordPress
+    exports (`original_cats`) are split on commas."""
     result: list[str] = []
     for key in keys:
         value = meta.get(key)
-        items = value if isinstance(value, list) else [value]
+        if isinstance(value, list):
+            items = value
+            split_items = key in _FOLDED_TERM_KEYS
+        else:
+            items = [value]
+            split_items = True
         for item in items:
             if item is None or isinstance(item, (dict, list)):
                 continue
             text = str(item)
-            parts = text.split(",") if "," in text or key == "original_cats" else text.split()
+            if not split_items:
+                parts = [text]
+            elif "," in text or key in _FOLDED_TERM_KEYS:
+                parts = text.split(",")
+            else:
+                parts = text.split()
             for part in parts:
                 term = " ".join(part.split())
                 if term and term not in result:

@@ -26,6 +26,19 @@ _HTML_START = re.compile(rb"\A<(?:html|head|body)\b", re.IGNORECASE)
 _HTML_NEAR_START = re.compile(rb"<(?:html|head|body|meta|title)\b", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)
 _ASCII_COMPATIBLE = frozenset(("latin-1", "iso8859-1", "ascii", "cp1252"))
+_ROOT_NAME = re.compile(rb"<([A-Za-z][\w.:\-]*)")
+# Elements an HTML document or fragment can start with (the HTML standard's, obsolete ones included;
+# not svg/math, which stand alone as their own formats). Any other root is some other XML: not a page.
+_HTML_ELEMENT_NAMES = """
+    html head body base link meta style title script noscript template article section nav aside h1 h2 h3 h4
+    h5 h6 hgroup header footer address main p hr pre blockquote ol ul menu li dl dt dd figure figcaption div a
+    em strong small s cite q dfn abbr ruby rt rp data time code var samp kbd sub sup i b u mark bdi bdo span br
+    wbr ins del picture source img iframe embed object param video audio track map area table caption
+    colgroup col tbody thead tfoot tr td th form label input button select datalist optgroup option textarea
+    output progress meter fieldset legend details summary dialog slot canvas search center font big tt strike
+    frameset frame noframes marquee acronym applet basefont dir listing xmp plaintext nobr noembed
+"""
+HTML_ELEMENTS = frozenset(_HTML_ELEMENT_NAMES.split())
 _XML_ENCODING = re.compile(rb"""\A<\?xml[^>]+encoding\s*=\s*["']([-\w.:]+)""", re.IGNORECASE)
 
 
@@ -59,13 +72,17 @@ def sniff(head: bytes, name: str = "") -> bool:
         return True
     if not text.startswith(b"<"):
         return False
+    root = _ROOT_NAME.match(text)
+    if root and root.group(1).decode("ascii", "replace").lower().rsplit(":", 1)[-1] not in HTML_ELEMENTS:
+        return False  # other XML (`<catalog>`, `<opml>`, `<svg>`): neither a page nor a feed
     if _HTML_NEAR_START.search(text[:1024]):
         return True
     return name.lower().endswith((".html", ".htm", ".xhtml"))
 
 
-def decode(data: bytes) -> tuple[str, str, list[str]]:
-    """Bytes to text: BOM, then valid UTF-8, then a declared charset (meta or XML), then windows-1252.
+def decode(data: bytes, http_charset: str | None = None) -> tuple[str, str, list[str]]:
+    """Bytes to text: BOM, then valid UTF-8, then a declared charset (the HTTP header's of a fetched
+    page, else meta or XML), then windows-1252.
 
     Valid UTF-8 with non-ASCII bytes wins over a declared legacy charset: saved pages often keep a
     stale `charset=iso-8859-1` after being re-encoded, while legacy text is almost never valid UTF-8.
@@ -76,6 +93,7 @@ def decode(data: bytes) -> tuple[str, str, list[str]]:
     head = data[:4096]
     declared = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
     name = declared.group(1).decode("ascii", "replace").lower() if declared else None
+    name = http_charset.lower() if http_charset else name  # WHATWG: the header wins over <meta>
     warnings: list[str] = []
     codec = None
     if name:
@@ -110,7 +128,7 @@ def parse(item: Input) -> Iterator[RawPost]:
     from archiver.extract.content import extract_content
     from archiver.extract.metadata import extract_metadata
 
-    text, encoding, warnings = decode(item.read_bytes())
+    text, encoding, warnings = decode(item.read_bytes(), item.charset)
     # lxml refuses str input that carries an XML encoding declaration
     markup = re.sub(r"\A\s*<\?xml[^>]*\?>", "", text)
     if not markup.strip():

@@ -13,6 +13,7 @@ from typing import Any
 
 from archiver.errors import ParseError, UnsupportedFormat
 from archiver.formats.json_feed import load_json
+from archiver.gutenberg import with_footnotes
 from archiver.model import Input, RawPost
 
 NAME = "wp_json"
@@ -78,9 +79,11 @@ def _post(obj: dict[str, Any]) -> RawPost:
     tags = terms.pop("post_tag", [])
     if terms:
         front_matter["terms"] = terms
+    meta = obj.get("meta") if isinstance(obj.get("meta"), dict) else {}
+    body, warnings = with_footnotes(_rendered(obj.get("content")), meta.get("footnotes"))
     return RawPost(
         format="wp-json",
-        body=_rendered(obj.get("content")),
+        body=body,
         body_format="html",
         title=_plain(obj.get("title")),
         url=obj.get("link") or None,
@@ -95,6 +98,7 @@ def _post(obj: dict[str, Any]) -> RawPost:
         image=image,
         front_matter=front_matter,
         extra={"post_type": obj.get("type") or "post"},
+        warnings=warnings,
     )
 
 

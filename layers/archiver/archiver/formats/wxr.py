@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from archiver.errors import ParseError
+from archiver.formats.feed import decode_head
+from archiver.gutenberg import with_footnotes
 from archiver.model import Input, RawPost
 
 if TYPE_CHECKING:
@@ -59,12 +61,13 @@ MAX_INDEXED_ATTACHMENTS = 50_000
 MAX_WARNINGS_PER_POST = 10
 
 _ENTITY_DECL = re.compile(rb"<!DOCTYPE[^>]*\[[^\]]*<!ENTITY", re.I | re.S)
-_SNIFF = re.compile(rb"xmlns:[\w.\-]+\s*=\s*[\"']https?://wordpress\.org/export/|<wp:wxr_version>")
+_SNIFF = re.compile(r"xmlns:[\w.\-]+\s*=\s*[\"']https?://wordpress\.org/export/|<wp:wxr_version>")
 
 
 def sniff(head: bytes, name: str) -> bool:
-    """XML whose head declares the WordPress export namespace or a <wp:wxr_version>."""
-    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and bool(_SNIFF.search(head))
+    """XML whose head declares the WordPress export namespace or a <wp:wxr_version> (UTF-16/32 too)."""
+    text = decode_head(head)
+    return text.lstrip(" \t\r\n").startswith("<") and bool(_SNIFF.search(text))
 
 
 def _iterparse(item: Input, stream: Any) -> etree.iterparse:
@@ -368,9 +371,11 @@ def _post(item: etree._Element, channel: _Channel) -> tuple[RawPost | None, str]
     )
     updated = _utc(_get(fields, "wp", "post_modified_gmt")) or _local(_get(fields, "wp", "post_modified"))
     excerpt = _text(fields.get(("excerpt", "encoded"))).strip() or None
+    body, footnote_warnings = with_footnotes(_text(fields.get(("content", "encoded"))), postmeta.get("footnotes"))
+    warnings += footnote_warnings
     post = RawPost(
         format="wxr",
-        body=_text(fields.get(("content", "encoded"))),
+        body=body,
         body_format="html",
         title=_get(fields, "", "title") or None,
         url=_get(fields, "", "link") or None,
