@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import re
 import sys
 import time
@@ -220,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
             "normalizer hands it (the first 5,000 characters, posts of 40 characters or more). Accuracy is the "
             "share of guesses equal to the declared primary subtag (`en-US` -> `en`); declarations are sometimes "
             "wrong, so the comparison between detectors is what counts. `first call ms`: import and first guess "
-            "in a fresh interpreter (the surcharge of the first post without a declared language). "
+            "in a fresh interpreter (the surcharge of the first post without a declared language); both timings "
+            f"wall clock, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} shared cores. "
             "`archiver` is `archiver.language.guess`: CLD3 (`cld3-py` 3.1.0), no answer when CLD3 marks its "
             "guess unreliable or the text has no letters. `py3langid` 0.4.0 is the detector used before (numpy, "
             "52 MB of the layer, and a 68 MB model loaded by the first guess); `gcld3` is CLD3 always answering; "

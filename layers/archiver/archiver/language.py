@@ -10,6 +10,7 @@ docs/benchmarks.md.
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 MAX_BYTES = 20_000  # CLD3 reads at most this many bytes of the text (callers pass a bounded sample)
@@ -32,7 +33,7 @@ def guess(text: str) -> str | None:
     CLD3 marks a guess unreliable below a confidence threshold: mostly short, mixed or name-heavy
     texts, where its guess is more often wrong than right. No language beats a wrong one.
     """
-    if sum(char.isalpha() for char in text[:MAX_BYTES]) < MIN_LETTERS:
+    if sum(1 for _ in islice(filter(str.isalpha, text), MIN_LETTERS)) < MIN_LETTERS:  # stops at MIN_LETTERS
         return None
     result = _identifier().FindLanguage(text=text)
     if result.language == "und" or not result.is_reliable:
