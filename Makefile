@@ -13,6 +13,13 @@ CFN_LINT_VERSION := 1.58.0
 VENV_CHECKOV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 EVENT ?= events/s3-put.json
+# The artifact built for this machine, to run locally what ships (see archiver/local/built.py).
+HOST_DIR := .aws-sam/host
+HOST_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
+# The Lambda runtime brings boto3 (the layer does not ship it): the host build gets the dev pin.
+RUNTIME_BOTO3 := $(shell grep -o 'boto3==[0-9.]*' pyproject.toml)
+HOST_SOURCES := template.yaml layers/archiver/requirements.txt layers/archiver/Makefile functions/archiver/Makefile \
+	scripts/build_layer.py $(shell find layers/archiver/archiver functions/archiver -type f -not -path '*/__pycache__/*')
 
 # sam and cfn-lint only need *some* credentials and a region to run offline (validate, build).
 # Real credentials in the caller's environment win; `deploy` uses the caller's own.
@@ -39,8 +46,8 @@ if [ -z "$$py312_dir" ]; then \
 fi
 endef
 
-.PHONY: help setup setup-sam setup-checkov test lint validate build check-build demo demo-fetch invoke bench deploy clean \
-	eval corpus realworld
+.PHONY: help setup setup-sam setup-checkov test lint validate build build-host check-build demo demo-fetch invoke \
+	invoke-built bench bench-cold deploy clean eval eval-language corpus realworld
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -80,6 +87,7 @@ test: setup setup-sam setup-checkov ## Lint, validate and build the template, th
 	$(MAKE) lint
 	$(MAKE) validate
 	$(MAKE) build
+	$(MAKE) build-host
 	$(VENV)/bin/python -m pytest
 
 lint: setup ## ruff check
@@ -99,8 +107,22 @@ build: setup-sam ## sam build (no container; needs python3.12) and check the art
 	PATH="$$py312_dir:$$PATH" $(SAM_ENV) $(VENV_SAM)/bin/sam build --template-file template.yaml
 	$(MAKE) check-build
 
-check-build: ## Check .aws-sam/build is deployable (files present, arm64 wheels)
+check-build: ## Check .aws-sam/build is deployable (arm64 wheels, sizes, a .pyc for every module)
 	$(PYTHON) scripts/check_build.py .aws-sam/build
+
+build-host: $(HOST_DIR)/.stamp ## Build the artifact for this machine into .aws-sam/host (for invoke-built)
+
+$(HOST_DIR)/.stamp: $(VENV_SAM)/.stamp pyproject.toml $(HOST_SOURCES)
+	@$(FIND_PY312); \
+	set -x; \
+	rm -rf $(HOST_DIR); \
+	PATH="$$py312_dir:$$PATH" LAYER_ARCH=$(HOST_ARCH) $(SAM_ENV) $(VENV_SAM)/bin/sam build \
+		--template-file template.yaml --build-dir $(HOST_DIR)/build; \
+	"$$py312_dir/python3.12" -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
+		--target $(HOST_DIR)/runtime $(RUNTIME_BOTO3); \
+	echo "$$py312_dir/python3.12" > $(HOST_DIR)/interpreter
+	$(PYTHON) scripts/check_build.py --arch $(HOST_ARCH) $(HOST_DIR)/build
+	touch $@
 
 demo: setup ## Archive the sample posts into a local (embedded) AWS and export them to out/archive
 	$(VENV)/bin/archiver local ingest events/samples/* $(wildcard ../shared/seed/*) --export out/archive
@@ -110,6 +132,9 @@ demo-fetch: setup ## Fetch three local fixture sites on the schedule, twice (the
 
 invoke: setup ## Hand one event to the handler locally: make invoke EVENT=events/s3-put.json
 	$(VENV)/bin/archiver local invoke $(EVENT)
+
+invoke-built: setup build-host ## Run one event on the BUILT artifact, as Lambda would: make invoke-built EVENT=...
+	$(VENV)/bin/archiver local invoke --built $(HOST_DIR) $(EVENT)
 
 eval: setup ## Article text extraction vs trafilatura and readability-lxml (needs ../shared/corpus); updates docs/benchmarks.md
 	$(VENV)/bin/python scripts/eval_extraction.py --snippets --out docs/benchmarks.md
@@ -122,6 +147,12 @@ REALWORLD_LOCAL ?= out/realworld-local
 
 realworld: setup ## Real-world files vs their expected answers (tests/realworld); REALWORLD_LOCAL=dir holds those not committed; updates docs/corpus.md
 	$(VENV)/bin/python scripts/realworld.py --local $(REALWORLD_LOCAL) --details out/realworld-findings.md
+
+eval-language: setup ## Language detection accuracy on ../shared/corpus; updates docs/benchmarks.md
+	$(VENV)/bin/python scripts/eval_language.py --out docs/benchmarks.md
+
+bench-cold: setup build-host ## Cold import of the built artifact, with and without .pyc; updates docs/benchmarks.md
+	$(VENV)/bin/python scripts/bench_cold_start.py --host $(HOST_DIR) --out docs/benchmarks.md
 
 bench: setup ## WXR export benchmark: 100 MB, peak memory and time per invocation; updates docs/benchmarks.md
 	$(VENV)/bin/python scripts/bench_wxr.py --size-mb 100 --out docs/benchmarks.md

@@ -184,7 +184,9 @@ def test_function_runs_on_arm64_python312_with_the_layer(template):
     assert function["Architectures"] == ["arm64"]
     assert props(template, "ArchiverFunction")["Handler"] == "app.lambda_handler"
     layer = template["Resources"]["ArchiverLayer"]
-    assert layer["Metadata"] == {"BuildMethod": "python3.12", "BuildArchitecture": "arm64"}
+    # Built by layers/archiver/Makefile and functions/archiver/Makefile (arm64 unless LAYER_ARCH says otherwise).
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    assert template["Resources"]["ArchiverFunction"]["Metadata"] == {"BuildMethod": "makefile"}
     assert props(template, "ArchiverLayer")["CompatibleArchitectures"] == ["arm64"]
 
 
@@ -256,6 +258,7 @@ def test_outputs_name_every_resource_the_operator_needs(template):
         "FetchDeadLetterQueueUrl",
         "ArchiverFunctionName",
         "ArchiveOperatorPolicyArn",
+        "DashboardName",
     }
 
 

@@ -89,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     invoke.add_argument("event", type=Path, metavar="EVENT.json")
     invoke.add_argument("--file", type=Path, help="the object the event names (default: a bundled sample)")
     invoke.add_argument("--template", type=Path, help="template.yaml (default: found from the current folder)")
+    invoke.add_argument("--built", type=Path, metavar="DIR",
+                        help="run the built artifact of `make build-host` (e.g. .aws-sam/host) in a clean python3.12")
+    invoke.add_argument("--python", help="with --built: the python3.12 to run it (default: the one that built it)")
     invoke.set_defaults(run=_local_invoke)
     return parser
 
@@ -369,4 +372,7 @@ def _local_ingest(args: argparse.Namespace) -> int:
 def _local_invoke(args: argparse.Namespace) -> int:
     from archiver.local.runner import invoke
 
-    return invoke(args.event, file=args.file, template=args.template)
+    if args.python and not args.built:
+        print("archiver: --python needs --built", file=sys.stderr)
+        return 2
+    return invoke(args.event, file=args.file, template=args.template, built=args.built, python=args.python)

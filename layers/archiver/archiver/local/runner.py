@@ -147,12 +147,27 @@ def inbox_keys(paths: list[Path]) -> list[str]:
     return [path.relative_to(root).as_posix() for path in resolved]
 
 
-def invoke(event_path: Path, *, file: Path | None = None, template: Path | None = None) -> int:
-    """Run the handler once on a sample event, after uploading the object it names."""
+def invoke(event_path: Path, *, file: Path | None = None, template: Path | None = None,
+           built: Path | None = None, python: str | None = None) -> int:
+    """Run the handler once on a sample event, after uploading the object it names.
+
+    The handler is the source tree's, in this process; with `built` (a `make build-host` folder)
+    it is the built artifact's, in a clean python3.12 process as Lambda runs it (archiver.local.built).
+    """
     event = json.loads(event_path.read_text("utf-8"))
+    artifact = None
+    if built is not None:
+        from archiver.local.built import BuiltArtifact
+
+        artifact = BuiltArtifact.from_dir(built, python)  # before starting anything: it may be missing
     with LocalAWS(template) as aws:
         resources = aws.create_resources()
-        function = LocalFunction(aws, resources)
+        if artifact is not None:
+            from archiver.local.built import BuiltFunction
+
+            function: LocalFunction | BuiltFunction = BuiltFunction(aws, resources, artifact)
+        else:
+            function = LocalFunction(aws, resources)
         uploaded = {}
         for bucket, key in _named_objects(event):
             if bucket != resources.inbox_bucket:
@@ -169,7 +184,8 @@ def invoke(event_path: Path, *, file: Path | None = None, template: Path | None 
             response = function.invoke(event)
             status = 0 if not response or not response.get("batchItemFailures") else 1
         except Exception as exc:  # the handler raising is how Lambda reports a failed invocation
-            response, status = {"errorType": type(exc).__name__, "errorMessage": str(exc)}, 1
+            error_type = getattr(exc, "error_type", type(exc).__name__)  # the built function's, as Lambda names it
+            response, status = {"errorType": error_type, "errorMessage": str(exc)}, 1
         print(json.dumps(response, ensure_ascii=False))
         for bucket, key in _named_objects(event):
             print(json.dumps(_outcome_line(function.store, bucket, key), ensure_ascii=False))

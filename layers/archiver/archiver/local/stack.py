@@ -48,7 +48,8 @@ FETCH_QUEUE_ID = "FetchQueue"
 #   the handler in-process with Lambda-shaped events instead;
 # - IAM roles and queue/topic policies: moto does not enforce them by default. Bucket policies
 #   are not in this list: they are created, so that a malformed one fails locally too;
-# - schedules, event source mappings and permissions that SAM generates from the function.
+# - schedules, event source mappings and permissions that SAM generates from the function;
+# - CloudWatch alarms and dashboards: no metrics flow locally (the handler's metrics go to its log).
 IGNORED_TYPES = frozenset(
     {
         "AWS::Serverless::Function",
@@ -64,6 +65,8 @@ IGNORED_TYPES = frozenset(
         "AWS::SNS::TopicPolicy",
         "AWS::Events::Rule",
         "AWS::Scheduler::Schedule",
+        "AWS::CloudWatch::Alarm",
+        "AWS::CloudWatch::Dashboard",
     }
 )
 
