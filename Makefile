@@ -47,7 +47,7 @@ fi
 endef
 
 .PHONY: help setup setup-sam setup-checkov test lint validate build build-host check-build demo demo-fetch invoke \
-	invoke-built bench bench-cold deploy clean eval eval-language corpus realworld
+	invoke-built bench bench-cold bench-fetch deploy clean eval eval-language corpus realworld
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -154,8 +154,12 @@ eval-language: setup ## Language detection accuracy on ../shared/corpus; updates
 bench-cold: setup build-host ## Cold import of the built artifact, with and without .pyc; updates docs/benchmarks.md
 	$(VENV)/bin/python scripts/bench_cold_start.py --host $(HOST_DIR) --out docs/benchmarks.md
 
-bench: setup ## WXR export benchmark: 100 MB, peak memory and time per invocation; updates docs/benchmarks.md
+bench: setup ## WXR export (100 MB: memory, time per invocation) and fetching (500 feeds, 50 hosts); updates docs/benchmarks.md
 	$(VENV)/bin/python scripts/bench_wxr.py --size-mb 100 --out docs/benchmarks.md
+	$(MAKE) bench-fetch
+
+bench-fetch: setup ## 500 local feeds on 50 hosts fetched twice vs bare requests.get; updates docs/benchmarks.md
+	$(VENV)/bin/python scripts/bench_fetch.py --hosts 50 --feeds-per-host 10 --entries 1 --out docs/benchmarks.md
 
 deploy: build ## sam deploy --guided (uses your AWS credentials)
 	SAM_CLI_TELEMETRY=0 $(VENV_SAM)/bin/sam deploy --guided

@@ -186,7 +186,7 @@ def test_function_runs_on_arm64_python312_with_the_layer(template):
     layer = template["Resources"]["ArchiverLayer"]
     # Built by layers/archiver/Makefile and functions/archiver/Makefile (arm64 unless LAYER_ARCH says otherwise).
     assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
-    assert template["Resources"]["ArchiverFunction"]["Metadata"] == {"BuildMethod": "makefile"}
+    assert template["Resources"]["ArchiverFunction"]["Metadata"]["BuildMethod"] == "makefile"
     assert props(template, "ArchiverLayer")["CompatibleArchitectures"] == ["arm64"]
 
 
