@@ -450,3 +450,18 @@ def test_feeds_of_every_kind_are_fetched_and_archived(fixture, content_type, web
     report = fetch_source(source, context)
     assert report.status == "archived", report.error
     assert report.new >= 1 and len(report.post_ids) == report.new
+
+
+def test_a_source_cut_short_keeps_its_progress_and_goes_back_to_the_queue(web, context, sources) -> None:
+    posts = [wp_post(web, n) for n in range(25)]
+    web.route("blog.test", "/wp-json/wp/v2/posts", wordpress_posts(posts))
+    sources.put(Source(id="wp", url=web.url("blog.test", "/wp-json/"), kind="wordpress", next_due_at=iso(NOW)))
+    context.wp_per_page = 10
+    checks = iter([1000.0, 1000.0, 1.0])  # the job starts, page 1 is fetched, then time runs short
+    context.deadline = lambda: next(checks, 1.0)
+    result = run_job(["wp"], sources, context)
+    assert result.remaining == ["wp"] and not result.reports
+    saved = sources.get("wp")
+    assert saved.last["status"] == "deferred"
+    assert saved.cursor == "2024-11-01T08:59:59"  # page 1's newest change, less a second
+    assert len(saved.seen) == 10

@@ -132,8 +132,13 @@ def run_job(source_ids: list[str], sources: SourceStore, ctx: FetchContext) -> J
             continue  # removed or disabled since it was queued
         try:
             ctx.check_time()
-            report = fetch_source(source, ctx)
         except OutOfTime:
+            result.remaining = list(source_ids[index:])
+            break
+        try:
+            report = fetch_source(source, ctx)
+        except OutOfTime:  # cut short inside the source: keep its progress (cursor, entries seen), then hand back
+            sources.save_state(source)
             result.remaining = list(source_ids[index:])
             break
         sources.save_state(source)
