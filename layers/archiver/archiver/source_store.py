@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from archiver.errors import StoreError
 from archiver.model import Source
+from archiver.store.aws import deserialize as _deserialize
+from archiver.store.aws import is_conditional_failure
+from archiver.store.aws import serialize as _serialize
 
 DUE_INDEX = "ByDue"
 DUE_SHARDS = 4  # spreads the index's partitions; a due query reads each shard
@@ -31,8 +32,6 @@ BATCH_GET = 100  # BatchGetItem's limit
 MAX_BATCH_ROUNDS = 5
 _STATE_FIELDS = ("url", "validators", "cursor", "seen", "failures", "last", "next_due_at", "enabled",
                  "disabled_reason")
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 class SourceNotFound(StoreError):
@@ -108,7 +107,7 @@ class SourceStore:
                 ExpressionAttributeValues=_serialize({k: v for k, v in values.items() if v is not None}),
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if is_conditional_failure(exc):
                 return False
             raise StoreError(f"save source {source.id}: {exc}") from exc
         except BotoCoreError as exc:
@@ -130,7 +129,7 @@ class SourceStore:
                                                       ":seen": _due_sk(source.next_due_at, source.id)}),
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if is_conditional_failure(exc):
                 return False
             raise StoreError(f"lease source {source.id}: {exc}") from exc
         except BotoCoreError as exc:
@@ -228,31 +227,3 @@ def _item(source: Source) -> dict[str, Any]:
 
 def _source(item: dict[str, Any]) -> Source:
     return Source.from_dict(item)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _unplain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _unplain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unplain(v) for v in value]
-    return value
-
-
-def _serialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(_plain(v)) for k, v in item.items() if v is not None}
-
-
-def _deserialize(raw: dict[str, Any]) -> dict[str, Any]:
-    return {k: _unplain(_deserializer.deserialize(v)) for k, v in raw.items()}
