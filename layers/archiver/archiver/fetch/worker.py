@@ -71,11 +71,7 @@ class FetchContext:
         from archiver.fetch.http import Validators
 
         self.check_time()
-        rules = self.robots.rules(url)
-        if not rules.allowed(url):
-            from archiver.fetch.errors import RobotsDisallowed
-
-            raise RobotsDisallowed(f"robots.txt disallows {url}")
+        rules = self.robots.ensure_allowed(url)  # RobotsDisallowed when robots.txt forbids it
         host = (urlsplit(url).netloc or "").lower()
         delay = max(self.host_delay, min(rules.crawl_delay or 0, self.max_crawl_delay))
         last = self._last_request.get(host)
