@@ -93,6 +93,19 @@ def _parser() -> argparse.ArgumentParser:
                         help="run the built artifact of `make build-host` (e.g. .aws-sam/host) in a clean python3.12")
     invoke.add_argument("--python", help="with --built: the python3.12 to run it (default: the one that built it)")
     invoke.set_defaults(run=_local_invoke)
+    deploy = local_commands.add_parser(
+        "deploy", help="deploy template.yaml through the local CloudFormation (package, SAM transform, create or "
+                       "update), then apply by API what moto drops")
+    deploy.add_argument("--stack", required=True, help="the stack's name")
+    deploy.add_argument("--endpoint-url", metavar="URL",
+                        help="a running local AWS, e.g. http://127.0.0.1:PORT of `archiver local up` (default: an "
+                             "embedded one for this command only)")
+    deploy.add_argument("--parameter-overrides", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="template parameters, as `sam deploy --parameter-overrides`")
+    deploy.add_argument("--drop", nargs="+", type=Path, default=[], metavar="FILE",
+                        help="then drop these files into the stack's inbox and archive them through the stack")
+    deploy.add_argument("--template", type=Path, help="template.yaml (default: found from the current folder)")
+    deploy.set_defaults(run=_local_deploy)
     return parser
 
 
@@ -367,6 +380,46 @@ def _local_ingest(args: argparse.Namespace) -> int:
     from archiver.local.runner import ingest
 
     return ingest(args.paths, export=args.export, template=args.template)
+
+
+def _local_deploy(args: argparse.Namespace) -> int:
+    from archiver.local.deploy import archive_through_stack, deploy_stack
+    from archiver.local.stack import LocalAWS
+
+    parameters = dict(item.split("=", 1) for item in args.parameter_overrides if "=" in item)
+    if len(parameters) != len(args.parameter_overrides):
+        print("archiver: --parameter-overrides takes KEY=VALUE pairs", file=sys.stderr)
+        return 2
+    missing = [path for path in args.drop if not path.is_file()]
+    if missing:
+        print(f"archiver: {missing[0]}: no such file", file=sys.stderr)
+        return 2
+
+    def report(deployment, endpoint: str) -> None:
+        print(f"stack {deployment.stack_name}: {deployment.status}; what moto's CloudFormation could not do as "
+              "AWS does (see docs/local.md):", file=sys.stderr)
+        for fixup in deployment.fixups:
+            print(f"  {fixup.line()}", file=sys.stderr)
+        print(json.dumps({"stack": deployment.stack_name, "status": deployment.status, "endpoint": endpoint,
+                          "outputs": deployment.outputs}, ensure_ascii=False))
+
+    if args.endpoint_url:
+        if args.drop:
+            print("archiver: --drop runs the function in this process: use it without --endpoint-url "
+                  "(or drop files with `aws --endpoint-url ... s3 cp` into the running stack)", file=sys.stderr)
+            return 2
+        report(deploy_stack(args.stack, endpoint_url=args.endpoint_url, template_path=args.template,
+                            parameters=parameters), args.endpoint_url)
+        return 0
+    with LocalAWS(args.template) as aws:
+        report(deploy_stack(args.stack, endpoint_url=aws.endpoint_url, template_path=aws.template_path,
+                            parameters=parameters, clients=aws.client), aws.endpoint_url)
+        lines = archive_through_stack(aws, args.stack, args.drop) if args.drop else []
+        for line in lines:
+            print(json.dumps(line, ensure_ascii=False))
+        print("the embedded local AWS stops now; to keep a deployed stack, deploy into a running one "
+              "(--endpoint-url)", file=sys.stderr)
+    return 1 if any(line["status"] not in ("archived", "duplicate") for line in lines) else 0
 
 
 def _local_invoke(args: argparse.Namespace) -> int:
