@@ -67,7 +67,10 @@ def test_the_stack_holds_the_function_layer_role_rule_and_event_source_mappings(
     assert function["Handler"] == "app.lambda_handler"
     assert function["Environment"]["Variables"]["TABLE_NAME"] == deployment.outputs["TableName"]
     mappings = local_aws.client("lambda").list_event_source_mappings()["EventSourceMappings"]
-    sources = {m["EventSourceArn"].rsplit(":", 1)[1] for m in mappings if m["FunctionArn"] == function["FunctionArn"]}
+    mappings = [m for m in mappings if m["FunctionArn"] == function["FunctionArn"]]
+    sources = {m["EventSourceArn"].rsplit(":", 1)[1] for m in mappings}
+    # Disabled locally: moto would run the function in Docker; the local runner polls the queues.
+    assert {m["State"] for m in mappings} == {"Disabled"}
     assert {url.rsplit("/", 1)[1] for url in (deployment.outputs["InboxQueueUrl"],
                                               deployment.outputs["FetchQueueUrl"])} == sources
     kinds = {"AWS::Lambda::Function", "AWS::Lambda::LayerVersion", "AWS::IAM::Role", "AWS::Events::Rule",
@@ -176,7 +179,7 @@ def test_moto_reads_the_template_url_bucket_from_the_path_only_for_localhost(loc
     s3.create_bucket(Bucket="url-check")
     body = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}}
     s3.put_object(Bucket="url-check", Key="t.json", Body=json.dumps(body).encode())
-    with pytest.raises(cfn.exceptions.ClientError, match="NoSuchBucket|does not exist"):
+    with pytest.raises(cfn.exceptions.ClientError, match=r"NoSuchBucket|does not exist"):
         cfn.create_stack(StackName=f"url-{uuid.uuid4().hex[:6]}",
                          TemplateURL=f"{local_aws.endpoint_url}/url-check/t.json")  # 127.0.0.1: bucket "127"
     created = cfn.create_stack(StackName=f"url-{uuid.uuid4().hex[:6]}",
@@ -195,3 +198,17 @@ def test_moto_gives_a_stack_created_through_a_change_set_no_outputs(local_aws):
     stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     assert "Outputs" not in stack  # what SAM's managed stack (--resolve-s3) trips over
+
+
+def test_the_cli_deploys_into_a_running_local_aws_by_its_endpoint(local_aws, capsys):
+    stack = f"ep-{uuid.uuid4().hex[:6]}"
+    assert main(["local", "deploy", "--stack", stack, "--endpoint-url", local_aws.endpoint_url,
+                 "--parameter-overrides", "LogLevel=WARNING"]) == 0
+    captured = capsys.readouterr()
+    (report,) = [json.loads(line) for line in captured.out.splitlines()]
+    assert report["status"] == "CREATE_COMPLETE" and report["endpoint"] == local_aws.endpoint_url
+    assert "applied      InboxBucket.NotificationConfiguration" in captured.err
+    # The stack lives on in that server, as in AWS: its outputs are there for `--stack` readers.
+    described = local_aws.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    assert {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]} == report["outputs"]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}["LogLevel"] == "WARNING"

@@ -288,6 +288,12 @@ def prepare_for_moto(template: dict[str, Any], stack_name: str) -> tuple[dict[st
             del props["Layers"]
             adjustments.append(Fixup(logical_id, "function", "Layers", "left out",
                                      "moto's CloudFormation fails updating a function with a layer of its stack"))
+        if resource["Type"] == "AWS::Lambda::EventSourceMapping" and props.get("Enabled", True):
+            # moto would run the function in Docker for each message (there is none here: every message
+            # then fails once and counts towards the DLQ); the local runner polls the queue instead.
+            props["Enabled"] = False
+            adjustments.append(Fixup(logical_id, "event source mapping", "Enabled", "disabled",
+                                     "moto would invoke the function in Docker; the local runner polls the queue"))
         if resource["Type"] == "AWS::SQS::Queue" and props.get("FifoQueue") and "QueueName" not in props:
             name = f"{stack_name}-{logical_id}"[:75] + ".fifo"
             props["QueueName"] = name
