@@ -256,15 +256,25 @@ def stop_on_signals() -> Iterator[threading.Event]:
             signal.signal(sig, handler)
 
 
+def template_resources(aws: LocalAWS) -> LocalResources:
+    """What `local up` serves by default: the template's resources, created from its Properties."""
+    return aws.create_resources()
+
+
 def up(*, port: int = DEFAULT_PORT, state: Path | None = None, template: Path | None = None,
-       quiet: bool = False, schedule_every: float | None = None, out: IO[str] | None = None) -> int:
-    """Serve the template's resources on `port` until SIGINT/SIGTERM; 0 after a clean stop."""
+       quiet: bool = False, schedule_every: float | None = None, out: IO[str] | None = None,
+       resources_for: Callable[[LocalAWS], LocalResources] = template_resources) -> int:
+    """Serve resources on `port` until SIGINT/SIGTERM; 0 after a clean stop.
+
+    `resources_for` makes (or finds) the resources to serve once the server runs, and names them:
+    by default the template's; a deployed stack's outputs can name others (then `wire_inbox` them).
+    """
     from archiver.local import state as saved
 
     out = out if out is not None else sys.stdout
     snapshot = saved.read_snapshot(state) if state else None  # a bad state folder fails before anything starts
     with stop_on_signals() as stop, LocalAWS(template, port=port) as aws:
-        resources = aws.create_resources()
+        resources = resources_for(aws)
         if snapshot is not None:
             saved.restore_snapshot(aws, resources, snapshot)
             print(f"archiver: restored {_counts(snapshot.counts)} from {state}", file=sys.stderr)
