@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     retry.add_argument("--table", help="the archive table (default: $TABLE_NAME)")
     retry.add_argument("--archive-bucket", help="the archive bucket (default: $ARCHIVE_BUCKET)")
     retry.add_argument("--timezone", help="zone for dates written without one (default: $DEFAULT_TIMEZONE)")
+    retry.add_argument("--quiet", action="store_true", help="no progress on stderr (with --all)")
     retry.set_defaults(run=_retry)
 
     _add_source_commands(commands)
@@ -350,6 +351,7 @@ def _retry(args: argparse.Namespace) -> int:
     from archiver.clients import client
     from archiver.config import settings
     from archiver.dates import zone
+    from archiver.local.progress import Progress
 
     config = settings()
     store = _archive_store(args.table, args.archive_bucket)
@@ -360,20 +362,24 @@ def _retry(args: argparse.Namespace) -> int:
     queue = SqsChunkQueue(client("sqs"), config.queue_url) if config.queue_url else None
     s3 = client("s3")
     failed = 0
-    for record in records:
-        if args.all and retry.is_recent(record):
-            print(f"archiver: {retry.input_key(record)} skipped: pending since {record.get('last_attempt_at')}, "
-                  "it may still be running (retry it by KEY to force)", file=sys.stderr)
-            continue
-        try:
-            outcome = retry.retry(record, store, s3=s3, settings=config, queue=queue,
-                                  default_tz=zone(args.timezone or config.default_timezone))
-        except ArchiverError as exc:
-            print(f"archiver: {retry.input_key(record)}: {exc.code}: {exc.message}", file=sys.stderr)
-            failed += 1
-            continue
-        failed += outcome.status == "failed"
-        print(json.dumps({"input": retry.input_key(record), **outcome.to_dict()}, ensure_ascii=False))
+    with Progress(len(records), "retrying", quiet=args.quiet or not args.all) as progress:
+        for record in records:
+            if args.all and retry.is_recent(record):
+                print(f"archiver: {retry.input_key(record)} skipped: pending since {record.get('last_attempt_at')}, "
+                      "it may still be running (retry it by KEY to force)", file=sys.stderr)
+                progress.advance(skipped=1)
+                continue
+            try:
+                outcome = retry.retry(record, store, s3=s3, settings=config, queue=queue,
+                                      default_tz=zone(args.timezone or config.default_timezone))
+            except ArchiverError as exc:
+                print(f"archiver: {retry.input_key(record)}: {exc.code}: {exc.message}", file=sys.stderr)
+                failed += 1
+                progress.advance(failed=1)
+                continue
+            failed += outcome.status == "failed"
+            progress.advance(**{outcome.status: 1})
+            print(json.dumps({"input": retry.input_key(record), **outcome.to_dict()}, ensure_ascii=False), flush=True)
     return 1 if failed else 0
 
 

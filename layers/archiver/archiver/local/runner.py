@@ -8,6 +8,7 @@ events shaped exactly as Lambda shapes them (SQS batches, with partial-failure r
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import json
 import os
@@ -144,6 +145,12 @@ def ingest(paths: list[Path], *, export: Path | None = None, template: Path | No
     files, keys = collect_inputs([p for p in paths if p.exists()])
     with LocalAWS(template) as aws:
         resources = aws.create_resources()
+        if not quiet and sys.stderr.isatty():
+            # A bar on the terminal: the function's INFO logs and metrics (stderr too) would break it up
+            # at every input; the outcome lines and the summary say what they say.
+            resources = dataclasses.replace(resources, environment={
+                **resources.environment, "POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING",
+                "POWERTOOLS_METRICS_DISABLED": "true"})
         function = LocalFunction(aws, resources)
         s3 = aws.client("s3")
         with Progress(len(files), "uploading", unit="files", quiet=quiet) as progress:
@@ -153,9 +160,10 @@ def ingest(paths: list[Path], *, export: Path | None = None, template: Path | No
                 progress.advance()
         with Progress(len(files), "archiving", unit="messages", quiet=quiet) as progress:
             def advance(batch: Batch) -> None:
+                # The total grows with the chunks of large inputs (and moto's s3:TestEvent).
+                progress.grow(progress.done + len(batch.messages) + _waiting(aws, resources.queue_url))
                 progress.advance(len(batch.messages), ok=len(batch.messages) - len(batch.failed_ids),
                                  failed=len(batch.failed_ids))
-                progress.grow(progress.done + _waiting(aws, resources.queue_url))  # chunks of large inputs
 
             function.drain_queue(on_batch=advance)
         outcomes = [_outcome_line(function.store, resources.inbox_bucket, key) for key in keys]
@@ -163,7 +171,7 @@ def ingest(paths: list[Path], *, export: Path | None = None, template: Path | No
             print(json.dumps(line, ensure_ascii=False))
         _summary(outcomes, function.store, resources)
         if export:
-            count = export_bucket(s3, resources.archive_bucket, export)
+            count = export_bucket(s3, resources.archive_bucket, export, quiet=quiet)
             print(f"exported {count} objects to {export}/ (open the index.html files in a browser)",
                   file=sys.stderr)
     return 1 if missing or any(o["status"] != "archived" and o["status"] != "duplicate" for o in outcomes) else 0
@@ -285,16 +293,21 @@ def retarget(event: dict[str, Any], versions: dict[tuple[str, str], tuple[str, s
     return event
 
 
-def export_bucket(s3: Any, bucket: str, target: Path) -> int:
-    """Copy every object of a bucket to a folder, keys as relative paths."""
+def export_bucket(s3: Any, bucket: str, target: Path, *, quiet: bool = True) -> int:
+    """Copy every object of a bucket to a folder, keys as relative paths (progress on stderr unless quiet)."""
+    from archiver.local.progress import Progress
+
+    keys = [obj["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+            for obj in page.get("Contents", [])]
     count = 0
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for obj in page.get("Contents", []):
-            path = (target / obj["Key"]).resolve()
+    with Progress(len(keys), "exporting", unit="objects", quiet=quiet) as progress:
+        for key in keys:
+            progress.advance()
+            path = (target / key).resolve()
             if target.resolve() not in path.parents:
                 continue  # a key with `..` must not escape the export folder
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
+            path.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
             count += 1
     return count
 
