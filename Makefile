@@ -13,6 +13,9 @@ CFN_LINT_VERSION := 1.58.0
 VENV_CHECKOV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 EVENT ?= events/s3-put.json
+# `make local`: the live local stack's port and where it keeps its archive between runs.
+LOCAL_PORT ?= 4566
+LOCAL_STATE ?= .local-state
 # `make deploy`: the samconfig.toml environment (default, prod). `make deploy-local`: the local stack's name,
 # and ENDPOINT=http://127.0.0.1:PORT to deploy into a running local AWS instead of a one-off embedded one.
 CONFIG_ENV ?= default
@@ -51,7 +54,7 @@ if [ -z "$$py312_dir" ]; then \
 fi
 endef
 
-.PHONY: help setup setup-sam setup-checkov test lint validate build build-host check-build demo demo-fetch invoke \
+.PHONY: help setup setup-sam setup-checkov test lint validate build build-host check-build demo demo-fetch local invoke \
 	invoke-built bench bench-cold bench-fetch deploy deploy-local clean eval eval-language corpus realworld
 
 help: ## List the targets
@@ -134,6 +137,9 @@ demo: setup ## Archive the sample posts into a local (embedded) AWS and export t
 
 demo-fetch: setup ## Fetch three local fixture sites on the schedule, twice (the second run only asks conditionally)
 	$(VENV)/bin/python scripts/demo_fetch.py
+
+local: setup ## A live local stack on 127.0.0.1:LOCAL_PORT (4566): drop files with `aws s3 cp`; Ctrl-C stops it
+	$(VENV)/bin/archiver local up --port $(LOCAL_PORT) --state $(LOCAL_STATE)
 
 invoke: setup ## Hand one event to the handler locally: make invoke EVENT=events/s3-put.json
 	$(VENV)/bin/archiver local invoke $(EVENT)
