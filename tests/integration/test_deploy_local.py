@@ -7,6 +7,8 @@ fails here and the workarounds (and the docs) can go.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import uuid
 from pathlib import Path
 from typing import Any
@@ -212,3 +214,65 @@ def test_the_cli_deploys_into_a_running_local_aws_by_its_endpoint(local_aws, cap
     described = local_aws.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
     assert {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]} == report["outputs"]
     assert {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}["LogLevel"] == "WARNING"
+
+
+# -- `archiver local up --stack NAME`: the deployed stack served as a live local stack
+
+
+def test_local_up_serves_a_stack_deployed_through_the_local_cloudformation(tmp_path: Path):
+    import queue
+    import socket
+    import subprocess
+    import sys
+    import threading
+
+    import boto3
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    stderr = (tmp_path / "stderr").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "archiver", "local", "up", "--port", str(port), "--stack", "served",
+         "--schedule-every", "0", "--quiet"],
+        cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE, stderr=stderr, text=True,
+        encoding="utf-8", env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    lines: queue.Queue[dict[str, Any]] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(json.loads(text)) for text in process.stdout], daemon=True).start()
+
+    def next_line() -> dict[str, Any]:
+        try:
+            return lines.get(timeout=180)  # bounds the wait; never asserted on
+        except queue.Empty:
+            pytest.fail(f"no line from archiver local up:\n{(tmp_path / 'stderr').read_text()[-3000:]}")
+
+    try:
+        announced = next_line()
+        options = {"endpoint_url": announced["endpoint"], "region_name": "us-east-1",
+                   "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        stack = boto3.client("cloudformation", **options).describe_stacks(StackName="served")["Stacks"][0]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+        assert (announced["inbox_bucket"], announced["archive_bucket"], announced["table"]) == (
+            outputs["InboxBucketName"], outputs["ArchiveBucketName"], outputs["TableName"])
+
+        boto3.client("s3", **options).put_object(Bucket=announced["inbox_bucket"], Key="dropped.txt",
+                                                 Body=(SAMPLES / "newswire-library-reopens.txt").read_bytes())
+        line = next_line()
+        assert (line.get("key"), line.get("status")) == ("dropped.txt", "archived")
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            code = process.wait(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            stderr.close()
+    assert code == 0
+    assert "applied      InboxBucket.NotificationConfiguration" in (tmp_path / "stderr").read_text()
+
+
+def test_local_up_refuses_state_with_a_stack(tmp_path: Path, capsys):
+    assert main(["local", "up", "--stack", "x", "--state", str(tmp_path)]) == 2
+    assert "--state cannot be used with --stack" in capsys.readouterr().err

@@ -101,6 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--schedule-every", type=float, metavar="SECONDS",
                     help="run the schedule this often instead of the template's rate (0: only on `local tick`)")
     up.add_argument("--quiet", action="store_true", help="no progress on stderr while catching up")
+    up.add_argument("--stack", help="deploy template.yaml as this stack through the local CloudFormation (as "
+                                    "`archiver local deploy`) and serve its resources, named by its outputs")
+    up.add_argument("--parameter-overrides", nargs="+", default=[], metavar="KEY=VALUE",
+                    help="with --stack: template parameters, as `sam deploy --parameter-overrides`")
     up.set_defaults(run=_local_up)
     tick = local_commands.add_parser("tick", help="tell the running `archiver local up` to run the schedule now")
     tick.add_argument("--endpoint", help="its endpoint (default: $AWS_ENDPOINT_URL, else http://127.0.0.1:PORT)")
@@ -420,10 +424,30 @@ def _local_port(args: argparse.Namespace) -> int:
 
 
 def _local_up(args: argparse.Namespace) -> int:
-    from archiver.local.up import up
+    from archiver.local.up import template_resources, up
 
+    resources_for = template_resources
+    if args.stack:
+        from archiver.local.deploy import serve_stack
+
+        if args.state:
+            # A stack's names end with its stack id, which a fresh local AWS gives anew on each start: the
+            # saved buckets and table would have other names than the ones deployed now.
+            print("archiver: --state cannot be used with --stack yet: each start deploys the stack anew, and its "
+                  "bucket and table names derive from the new stack id", file=sys.stderr)
+            return 2
+        resources_for = serve_stack(args.stack, _parameter_overrides(args.parameter_overrides))
+    elif args.parameter_overrides:
+        print("archiver: --parameter-overrides needs --stack", file=sys.stderr)
+        return 2
     return up(port=_local_port(args), state=args.state, template=args.template, quiet=args.quiet,
-              schedule_every=args.schedule_every)
+              schedule_every=args.schedule_every, resources_for=resources_for)
+
+
+def _parameter_overrides(items: list[str]) -> dict[str, str]:
+    if any("=" not in item for item in items):
+        raise ValueError("--parameter-overrides takes KEY=VALUE pairs")
+    return dict(item.split("=", 1) for item in items)
 
 
 def _local_tick(args: argparse.Namespace) -> int:
@@ -437,20 +461,14 @@ def _local_deploy(args: argparse.Namespace) -> int:
     from archiver.local.deploy import archive_through_stack, deploy_stack
     from archiver.local.stack import LocalAWS
 
-    parameters = dict(item.split("=", 1) for item in args.parameter_overrides if "=" in item)
-    if len(parameters) != len(args.parameter_overrides):
-        print("archiver: --parameter-overrides takes KEY=VALUE pairs", file=sys.stderr)
-        return 2
+    parameters = _parameter_overrides(args.parameter_overrides)
     missing = [path for path in args.drop if not path.is_file()]
     if missing:
         print(f"archiver: {missing[0]}: no such file", file=sys.stderr)
         return 2
 
     def report(deployment, endpoint: str) -> None:
-        print(f"stack {deployment.stack_name}: {deployment.status}; what moto's CloudFormation could not do as "
-              "AWS does (see docs/local.md):", file=sys.stderr)
-        for fixup in deployment.fixups:
-            print(f"  {fixup.line()}", file=sys.stderr)
+        print(deployment.report(), file=sys.stderr)
         print(json.dumps({"stack": deployment.stack_name, "status": deployment.status, "endpoint": endpoint,
                           "outputs": deployment.outputs}, ensure_ascii=False))
 

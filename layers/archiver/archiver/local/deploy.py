@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import io
 import json
+import sys
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -90,6 +91,12 @@ class Deployment:
     outputs: dict[str, str]
     physical_ids: dict[str, str]
     fixups: list[Fixup] = field(default_factory=list)
+
+    def report(self) -> str:
+        """For people (stderr): the stack's status and each thing moto's CloudFormation did not do as AWS."""
+        lines = [f"stack {self.stack_name}: {self.status}; what moto's CloudFormation did not do as AWS does, "
+                 "and what was done instead (see docs/local.md):"]
+        return "\n".join([*lines, *(f"  {fixup.line()}" for fixup in self.fixups)])
 
 
 def check_local_endpoint(endpoint_url: str) -> None:
@@ -482,6 +489,19 @@ def archive_through_stack(aws: Any, stack_name: str, paths: list[Path]) -> list[
         lines.append({"stack": stack_name, "key": key, "status": record["status"],
                       "post_ids": record.get("post_ids", []), "error": record.get("error")})
     return lines
+
+
+def serve_stack(stack_name: str, parameters: Mapping[str, str] | None = None) -> Callable[[Any], LocalResources]:
+    """For `archiver local up --stack NAME`: deploy the stack into the started local AWS and name its
+    resources from the stack's outputs (and its function's environment from Lambda)."""
+
+    def resources_for(aws: Any) -> LocalResources:
+        deployment = deploy_stack(stack_name, endpoint_url=aws.endpoint_url, template_path=aws.template_path,
+                                  parameters=parameters, clients=aws.client)
+        print(deployment.report(), file=sys.stderr, flush=True)
+        return stack_resources(aws.client, stack_name)
+
+    return resources_for
 
 
 # -- helpers
