@@ -276,3 +276,13 @@ def test_local_up_serves_a_stack_deployed_through_the_local_cloudformation(tmp_p
 def test_local_up_refuses_state_with_a_stack(tmp_path: Path, capsys):
     assert main(["local", "up", "--stack", "x", "--state", str(tmp_path)]) == 2
     assert "--state cannot be used with --stack" in capsys.readouterr().err
+
+
+def test_the_cli_s_stack_option_finds_a_local_stack_s_resources(two_stacks, local_aws):
+    from archiver.deployment import target_settings
+
+    deployment = next(iter(two_stacks.values()))
+    settings = target_settings(deployment.stack_name)  # AWS_ENDPOINT_URL points at the local AWS
+    assert (settings.table_name, settings.archive_bucket, settings.inbox_bucket, settings.fetch_queue_url) == (
+        deployment.outputs["TableName"], deployment.outputs["ArchiveBucketName"],
+        deployment.outputs["InboxBucketName"], deployment.outputs["FetchQueueUrl"])
