@@ -142,6 +142,24 @@ def test_deploying_again_updates_the_stack_in_place(two_stacks, local_aws):
     assert function["Environment"]["Variables"]["LOG_LEVEL"] == "DEBUG"
 
 
+def test_nothing_listening_or_a_refused_template_is_one_clear_error(local_aws, tmp_path: Path, capsys):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # free, so nothing listens there
+    assert main(["local", "deploy", "--stack", "x", "--endpoint-url", f"http://127.0.0.1:{port}"]) == 2
+    assert "archiver: deploy_failed: nothing listens at" in capsys.readouterr().err
+
+    broken = tmp_path / "template.yaml"  # an output naming a resource the template does not have
+    broken.write_text(local_aws.template_path.read_text("utf-8").replace(
+        "\nOutputs:\n", "\nOutputs:\n  Broken:\n    Value: !GetAtt Nowhere.Arn\n", 1), "utf-8")
+    (tmp_path / "functions").symlink_to(local_aws.template_path.parent / "functions")
+    (tmp_path / "layers").symlink_to(local_aws.template_path.parent / "layers")
+    with pytest.raises(DeployError, match="stack 'broken'"):
+        deploy_stack("broken", endpoint_url=local_aws.endpoint_url, template_path=broken, clients=local_aws.client)
+
+
 def test_only_a_loopback_endpoint_is_deployed_into():
     for url in ("https://cloudformation.us-east-1.amazonaws.com", "http://10.0.0.5:4566"):
         with pytest.raises(DeployError, match="not a local endpoint"):

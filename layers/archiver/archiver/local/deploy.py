@@ -117,12 +117,27 @@ def deploy_stack(
 ) -> Deployment:
     """Package, transform and create (or update) `stack_name` in the local CloudFormation, then apply
     what moto dropped. `clients(service)` gives boto3 clients bound to `endpoint_url`."""
+    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+    from botocore.parsers import ResponseParserError
+
     check_local_endpoint(endpoint_url)
-    client = clients or _client_factory(endpoint_url)
+    try:
+        return _deploy(stack_name, endpoint_url, template_path, dict(parameters or {}),
+                       clients or _client_factory(endpoint_url))
+    except EndpointConnectionError as exc:
+        raise DeployError(f"nothing listens at {endpoint_url}: start `archiver local up` (or `make local`) first, "
+                          "or leave out --endpoint-url for a one-off embedded local AWS") from exc
+    except ClientError as exc:
+        raise DeployError(f"stack {stack_name!r}: {exc}") from exc
+    except (BotoCoreError, ResponseParserError) as exc:  # e.g. moto's HTTP 500: its traceback is in the server's log
+        first_line = str(exc).splitlines()[0]
+        raise DeployError(f"stack {stack_name!r}: the local AWS failed the request ({first_line})") from exc
+
+
+def _deploy(stack_name: str, endpoint_url: str, template_path: str | Path | None, parameters: dict[str, str],
+            client: Callable[[str], Any]) -> Deployment:
     template_path = Path(template_path) if template_path else find_template()
     template = load_template(template_path)
-    parameters = dict(parameters or {})
-
     s3 = client("s3")
     _ensure_bucket(s3, ARTIFACTS_BUCKET)
     packaged = package(template, template_path.parent, s3, ARTIFACTS_BUCKET)
@@ -514,10 +529,12 @@ def _physical_ids(cfn: Any, stack_name: str) -> dict[str, str]:
 
 def _client_factory(endpoint_url: str) -> Callable[[str], Any]:
     import boto3
+    from botocore.config import Config
 
     session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                                     region_name=REGION)
-    return lambda service: session.client(service, endpoint_url=endpoint_url)
+    config = Config(retries={"max_attempts": 2})  # a local server either answers or is not there
+    return lambda service: session.client(service, endpoint_url=endpoint_url, config=config)
 
 
 def _ensure_bucket(s3: Any, name: str) -> None:
