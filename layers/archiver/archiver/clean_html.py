@@ -5,12 +5,20 @@ nh3 (the Ammonia sanitizer) parses the HTML, drops everything not on the allow-l
 (scripts, styles, iframes, event handlers, `javascript:` URLs, ids, classes, inline styles,
 tool attributes such as `readability="5"`, marker spans) and makes URLs absolute; last,
 whitespace left behind (runs of `<br>`, empty paragraphs) is tidied.
+
+Every step is linear in the body's length, whatever the body: a paired construct (`{% raw %}`
+... `{% endraw %}`, `[caption]` ... `[/caption]`, `<pre>` ... `</pre>`) is found by searching
+for its opener and then for its closer, remembering where a closer was last found or known to be
+absent (`_Finder`), instead of a lazy `.*?` that rescans the rest of the body from every opener;
+whitespace runs are matched from their start only; nested empty elements go in one pass.
 """
 
 from __future__ import annotations
 
+import functools
 import html as html_lib
 import re
+from collections.abc import Callable, Iterator
 
 import nh3
 
@@ -40,42 +48,60 @@ URL_SCHEMES = {"http", "https", "mailto"}
 SHORTCODE_NAMES = (
     r"ad_\d+|caption|wp_caption|gallery|video|audio|playlist|embed|more|nextpage|twitter|tweet|tweet_box|"
     r"youtube|vimeo|soundcloud|instagram|spotify|facebook|googleads|wp_ad_camp_\d+|contact-form(?:-7)?|"
-    r"code|sourcecode|include(?::[^\]\s]*)?|adsense|ads?|box|button|quote|pullquote|su_\w+|et_pb_\w+|vc_\w+"
+    r"code|sourcecode|include(?::[^\]\s\[]*)?|adsense|ads?|box|button|quote|pullquote|su_\w+|et_pb_\w+|vc_\w+"
 )
 # Shortcode names are case-sensitive in WordPress: "[VIDEO]" in a news headline is prose.
-_SHORTCODE = re.compile(rf"\[(/?)({SHORTCODE_NAMES})\b([^\]]*)\]")
-_CAPTION = re.compile(r"\[(?:wp_)?caption\b([^\]]*)\](.*?)\[/(?:wp_)?caption\]", re.DOTALL)
-_CODE = re.compile(r"\[(code|sourcecode)\b[^\]]*\](.*?)\[/\1\]", re.DOTALL)
-_EMBED = re.compile(r"\[embed\b[^\]]*\](.*?)\[/embed\]", re.DOTALL)
-_MEDIA = re.compile(r"\[(video|audio)\b([^\]]*)\](?:.*?\[/\1\])?", re.DOTALL)
+# Each paired construct is an opener (bounded) followed by what closes it, searched for in turn.
+_SHORTCODE = re.compile(rf"\[(/?)({SHORTCODE_NAMES})\b")
+_CAPTION = re.compile(r"\[(?:wp_)?caption\b")
+_CAPTION_END = re.compile(r"\[/(?:wp_)?caption\]")
+_CODE = re.compile(r"\[(code|sourcecode)\b")
+_EMBED = re.compile(r"\[embed\b")
+_EMBED_END = re.compile(r"\[/embed\]")
+_MEDIA = re.compile(r"\[(video|audio)\b")
+_BRACKET_END = re.compile(r"\]")
 _MEDIA_SRC = re.compile(r"\b(?:src|mp4|m4v|webm|ogv|mp3|ogg|wav|m4a)=[\"']?([^\"'\s\]]+)", re.IGNORECASE)
-_CODE_SPAN = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.DOTALL | re.IGNORECASE)
+_CODE_SPAN = re.compile(r"<(pre|code)\b", re.IGNORECASE)
 _CAPTION_ATTR = re.compile(r"\bcaption=[\"']([^\"']*)[\"']", re.IGNORECASE)
 _CAPTION_MEDIA = re.compile(r"^\s*((?:<a\b[^>]*>\s*)?<img\b[^>]*>(?:\s*</a>)?)(.*)$", re.DOTALL | re.IGNORECASE)
 
-_LIQUID_RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.DOTALL)
-_LIQUID_TAG = re.compile(r"\{%-?.*?-?%\}", re.DOTALL)
-_LIQUID_OUTPUT = re.compile(r"\{\{-?.*?-?\}\}", re.DOTALL)
-_HUGO_SHORTCODE = re.compile(r"\{\{[<%].*?[>%]\}\}", re.DOTALL)
+_LIQUID_RAW = re.compile(r"\{%-?\s*raw\s*-?%\}")
+_LIQUID_ENDRAW = re.compile(r"\{%-?\s*endraw\s*-?%\}")
+_LIQUID_TAG = re.compile(r"\{%")
+_LIQUID_TAG_END = re.compile(r"%\}")
+_LIQUID_OUTPUT = re.compile(r"\{\{")
+_LIQUID_OUTPUT_END = re.compile(r"\}\}")
+_HUGO_SHORTCODE = re.compile(r"\{\{[<%]")
+_HUGO_SHORTCODE_END = re.compile(r"[>%]\}\}")
+_PRE = re.compile(r"<pre\b", re.IGNORECASE)
+_PRE_END = re.compile(r"</pre>", re.IGNORECASE)
 
 _BR_RUN = re.compile(r"(?:<br>\s*){2,}")
+# The lookbehinds make a match start where a run of spaces and breaks starts, never inside it:
+# a match attempted from every position of a long run would rescan it each time.
 _BR_AT_BLOCK_EDGE = re.compile(
-    r"(<(?:p|li|td|th|blockquote|figcaption|h[1-6])>)\s*(?:<br>\s*)+|(?:\s*<br>)+\s*(</?(?:p|li|td|th|"
-    r"blockquote|figure|figcaption|h[1-6]|ul|ol|table|pre|hr)\b)"
+    r"(<(?:p|li|td|th|blockquote|figcaption|h[1-6])>)\s*(?:<br>\s*)+|(?<!\s)(?<!<br>)(?:\s*<br>)+\s*"
+    r"(</?(?:p|li|td|th|blockquote|figure|figcaption|h[1-6]|ul|ol|table|pre|hr)\b)"
 )
-_EDGE_BR = re.compile(r"^\s*(?:<br>\s*)+|(?:\s*<br>)+\s*$")
-_EMPTY_BLOCK = re.compile(r"<(p|li|h[1-6]|blockquote|figcaption|strong|em|b|i|a)\b[^>]*>((?:\s|&nbsp;|\u00a0)*)</\1>")
+_EDGE_BR = re.compile(r"^\s*(?:<br>\s*)+|(?<!\s)(?<!<br>)(?:\s*<br>)+\s*$")
+_EMPTY_TAG = re.compile(r"<(/?)(p|li|h[1-6]|blockquote|figcaption|strong|em|b|i|a)\b([^<>]*)>")
+_BLANK = re.compile(r"(?:\s|&nbsp;|\u00a0)*")
 _INLINE = {"strong", "em", "b", "i", "a"}
+_ANY_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^<>]*>")
+_VOID_TAGS = {"br", "hr", "img", "wbr", "area", "base", "col", "embed", "input", "link", "meta", "source", "track"}
+MAX_NESTING = 64  # elements deeper than this are unwrapped (articles nest a dozen levels at most)
+MAX_TIDY_PASSES = 8  # ordinary bodies settle in two or three; a hostile one stops here, still safe
 # `<iframe .../>` is not self-closing in HTML: the element would swallow the rest of the body and
 # be dropped with it. XHTML-serialized scrapes write these; close them where they stand.
 _SELF_CLOSED_DROPPED = re.compile(
-    r"<(script|style|iframe|noscript|object|template|title|textarea|select|button)\b([^<>]*?)\s*/>", re.IGNORECASE
+    r"<(script|style|iframe|noscript|object|template|title|textarea|select|button)\b([^<>]*)/>", re.IGNORECASE
 )
 # Navigation text that WordPress auto-blogs copied from the source site's template.
 BOILERPLATE = (
     re.compile(r"Go Back to Top\.\s*Skip To:\s*Start of Article\.?", re.IGNORECASE),
     # Only as the whole text of an element or line: "skip to content that matters" is prose.
-    re.compile(r"(?:(?<=>)|^)\s*Skip to (?:main )?content\.?\s*(?=<|$)", re.IGNORECASE | re.MULTILINE),
+    # (Spaces before it: any after a tag, only those of its own line after a line start.)
+    re.compile(r"(?:(?<=>)\s*|^[ \t]*)Skip to (?:main )?content\.?\s*(?=<|$)", re.IGNORECASE | re.MULTILINE),
 )
 _BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "blockquote", "pre", "table", "figure",
                "hr"}
@@ -87,14 +113,14 @@ _BLOCK_OPENERS = re.compile(
 def clean(body: str, *, base_url: str | None = None, template_tags: bool = False,
           autop: bool = False) -> str:
     """The body as clean, sanitized HTML; visible text is never dropped except boilerplate."""
-    html = _SELF_CLOSED_DROPPED.sub(r"<\1\2></\1>", strip_shortcodes(body))
+    html = _SELF_CLOSED_DROPPED.sub(lambda m: f"<{m[1]}{m[2].rstrip()}></{m[1]}>", strip_shortcodes(body))
     if template_tags:
         html = strip_template_tags(html)
     if autop:
         html = wpautop(html)
     for pattern in BOILERPLATE:
         html = pattern.sub("", html)
-    return tidy(wrap_loose_inline(tidy(sanitize(html, base_url))))
+    return tidy(wrap_loose_inline(tidy(limit_nesting(sanitize(html, base_url)))))
 
 
 def sanitize(html: str, base_url: str | None = None) -> str:
@@ -111,22 +137,89 @@ def sanitize(html: str, base_url: str | None = None) -> str:
     )
 
 
+def limit_nesting(html: str, max_depth: int = MAX_NESTING) -> str:
+    """Unwrap elements nested deeper than `max_depth`, keeping their text.
+
+    lxml (libxml2) silently drops whatever lies deeper than 256 levels, and no article nests that
+    deep: the tags go, the words stay. Expects balanced markup (the sanitizer's output).
+    """
+    if html.count("<") <= max_depth:
+        return html
+    out: list[str] = []
+    kept: list[bool] = []  # per open element: were its tags kept?
+    pos = 0
+    for match in _ANY_TAG.finditer(html):
+        closing, name = match.group(1), match.group(2).lower()
+        if name in _VOID_TAGS:
+            continue
+        out.append(html[pos : match.start()])
+        pos = match.end()
+        if not closing:
+            kept.append(len(kept) < max_depth)
+            keep = kept[-1]
+        else:
+            keep = kept.pop() if kept else True
+        if keep:
+            out.append(match.group(0))
+    out.append(html[pos:])
+    return "".join(out)
+
+
 def tidy(html: str) -> str:
     """Collapse `<br>` runs and drop the empty elements that removed markup leaves behind."""
-    html = _BR_RUN.sub("<br>", html)
-    previous = None
-    while previous != html:  # emptying one element can empty its parent
+    breaks = "<br>" in html  # most bodies have none: skip the patterns about them
+    if breaks:
+        html = _BR_RUN.sub("<br>", html)
+    for _ in range(MAX_TIDY_PASSES):  # dropping a break can empty an element, emptying one can expose a break
         previous = html
-        html = _EMPTY_BLOCK.sub(_drop_empty, html)
-        html = _BR_AT_BLOCK_EDGE.sub(lambda m: m.group(1) or m.group(2), html)
-    html = _EDGE_BR.sub("", html)
+        html = drop_empty_elements(html)
+        if breaks:
+            html = _BR_AT_BLOCK_EDGE.sub(lambda m: m.group(1) or m.group(2), html)
+        if html == previous:
+            break
+    if breaks:
+        html = _EDGE_BR.sub("", html)
     html = re.sub(r"\n{3,}", "\n\n", html)
     return html.strip()
 
 
-def _drop_empty(match: re.Match[str]) -> str:
-    # An inline element holding only a space still separates the words around it: keep the space.
-    return " " if match.group(1) in _INLINE and match.group(2) else ""
+def drop_empty_elements(html: str) -> str:
+    """Remove paragraphs, headings, list items, quotes and inline elements holding only whitespace.
+
+    One pass with a stack of the open candidates, so nested empties (`<p><em><b></b></em></p>`)
+    go together: an element emptied by removing its children is removed in the same pass. An
+    inline element that held a space leaves the space, which keeps the words around it apart.
+    """
+    out: list[str] = []
+    stack: list[list] = []  # per open candidate: [name, where it starts in out, has content, has a space]
+    pos = 0
+
+    def content(text: str) -> None:
+        if text:
+            out.append(text)
+            if stack:
+                stack[-1][2 if not _BLANK.fullmatch(text) else 3] = True
+
+    for match in _EMPTY_TAG.finditer(html):
+        content(html[pos : match.start()])
+        pos = match.end()
+        closing, name, attributes = match.groups()
+        if not closing:
+            stack.append([name, len(out), False, False])
+            out.append(match.group(0))
+        elif not stack or stack[-1][0] != name or attributes:
+            content(match.group(0))  # closes no open candidate: ordinary markup
+        else:
+            _, start, has_content, spaced = stack.pop()
+            if has_content:
+                out.append(match.group(0))
+                if stack:
+                    stack[-1][2] = True
+            else:
+                del out[start:]
+                content(" " if name in _INLINE and spaced else "")
+    content(html[pos:])
+    return "".join(out)
 
 
 def wrap_loose_inline(html: str) -> str:
@@ -148,7 +241,7 @@ def wrap_loose_inline(html: str) -> str:
 
     def flush() -> None:
         text = "".join(run).strip()
-        text = re.sub(r"^(?:<br>\s*)+|(?:\s*<br>)+$", "", text)
+        text = _EDGE_BR.sub("", text)
         if text:
             out.append(f"<p>{text}</p>")
         run.clear()
@@ -170,29 +263,38 @@ def wrap_loose_inline(html: str) -> str:
 
 def strip_shortcodes(html: str) -> str:
     """Remove WordPress shortcodes; convert the ones that carry content (caption, code, embed, media)."""
-    html = _CODE.sub(lambda m: f"<pre><code>{html_lib.escape(html_lib.unescape(m.group(2)))}</code></pre>", html)
+    html = _replace(html, _spans(html, _CODE, _BRACKET_END, lambda m: _literal(f"[/{m[1]}]")), _code_block)
     # Code shows brackets as they are (`[button setTitle:...]` is Objective-C, not a shortcode).
-    parts = _CODE_SPAN.split(html)
-    for i in range(0, len(parts), 2):
-        text = _CAPTION.sub(_caption_to_figure, parts[i])
-        text = _EMBED.sub(lambda m: _link(m.group(1).strip()), text)
-        text = _MEDIA.sub(_media_to_link, text)
-        parts[i] = _SHORTCODE.sub("", text)
-    return "".join(parts)
+    out: list[str] = []
+    pos = 0
+    for span in _spans(html, _CODE_SPAN, lambda m: _literal(f"</{m[1]}>", re.IGNORECASE)):
+        out += [_strip_shortcodes_in_text(html[pos : span.start]), html[span.start : span.end]]
+        pos = span.end
+    out.append(_strip_shortcodes_in_text(html[pos:]))
+    return "".join(out)
+
+
+def _strip_shortcodes_in_text(text: str) -> str:
+    text = _replace(text, _spans(text, _CAPTION, _BRACKET_END, _CAPTION_END), _caption_to_figure)
+    text = _replace(text, _spans(text, _EMBED, _BRACKET_END, _EMBED_END),
+                    lambda span: _link(span.between(1, 2).strip()))
+    text = _replace(text, _spans(text, _MEDIA, _BRACKET_END, lambda m: _literal(f"[/{m[1]}]"), optional_last=True),
+                    _media_to_link)
+    return _replace(text, _spans(text, _SHORTCODE, _BRACKET_END), lambda span: "")
 
 
 def strip_template_tags(text: str) -> str:
     """Remove Liquid (`{% %}`, `{{ }}`) and Hugo (`{{< >}}`) tags; `{% raw %}` blocks keep their text."""
     raw_blocks: list[str] = []
 
-    def keep_raw(match: re.Match[str]) -> str:
-        raw_blocks.append(match.group(1))
+    def keep_raw(span: _Span) -> str:
+        raw_blocks.append(span.between(0, 1))
         return f"\x00RAW{len(raw_blocks) - 1}\x00"
 
-    text = _LIQUID_RAW.sub(keep_raw, text)
-    text = _HUGO_SHORTCODE.sub("", text)
-    text = _LIQUID_TAG.sub("", text)
-    text = _LIQUID_OUTPUT.sub("", text)
+    text = _replace(text, _spans(text, _LIQUID_RAW, _LIQUID_ENDRAW), keep_raw)
+    for opener, closer in ((_HUGO_SHORTCODE, _HUGO_SHORTCODE_END), (_LIQUID_TAG, _LIQUID_TAG_END),
+                           (_LIQUID_OUTPUT, _LIQUID_OUTPUT_END)):
+        text = _replace(text, _spans(text, opener, closer), lambda span: "")
     return re.sub(r"\x00RAW(\d+)\x00", lambda m: raw_blocks[int(m.group(1))], text)
 
 
@@ -202,11 +304,12 @@ def wpautop(text: str) -> str:
         return text
     preformatted: list[str] = []
 
-    def protect(match: re.Match[str]) -> str:  # blank lines inside <pre> are content, as in WordPress
-        preformatted.append(match.group(0))
+    def protect(span: _Span) -> str:  # blank lines inside <pre> are content, as in WordPress
+        preformatted.append(span.text)
         return f"\x00PRE{len(preformatted) - 1}\x00"
 
-    text = re.sub(r"<pre\b.*?</pre>", protect, text.replace("\r\n", "\n"), flags=re.DOTALL | re.IGNORECASE)
+    text = text.replace("\r\n", "\n")
+    text = _replace(text, _spans(text, _PRE, _PRE_END), protect)
     chunks = re.split(r"\n\s*\n", text)
     out = []
     for chunk in chunks:
@@ -220,8 +323,113 @@ def wpautop(text: str) -> str:
     return re.sub(r"\x00PRE(\d+)\x00", lambda m: preformatted[int(m.group(1))], "\n".join(out))
 
 
-def _caption_to_figure(match: re.Match[str]) -> str:
-    attrs, inner = match.group(1), match.group(2).strip()
+# --- paired constructs in linear time -----------------------------------------------------------
+
+
+class _Finder:
+    """Forward searches for one pattern in one text that never rescan what an earlier search covered.
+
+    Searches come from increasing positions. The last match is reused while it still lies ahead,
+    and once a search found nothing from some position, nothing is found from any later one.
+    """
+
+    def __init__(self, pattern: re.Pattern[str], text: str):
+        self.pattern, self.text = pattern, text
+        self.found: re.Match[str] | None = None
+        self.searched_from = 0
+        self.absent_from: int | None = None
+
+    def search(self, pos: int) -> re.Match[str] | None:
+        if self.absent_from is not None and pos >= self.absent_from:
+            return None
+        if self.found is not None and self.searched_from <= pos <= self.found.start():
+            return self.found
+        self.searched_from, self.found = pos, self.pattern.search(self.text, pos)
+        if self.found is None:
+            self.absent_from = pos
+        return self.found
+
+
+class _Span:
+    """One paired construct found in `source`: its opener match and the matches of what followed."""
+
+    def __init__(self, source: str, opener: re.Match[str], parts: list[re.Match[str]]):
+        self.source, self.opener, self.parts = source, opener, parts
+        self.start = opener.start()
+        self.end = parts[-1].end() if parts else opener.end()
+
+    @property
+    def text(self) -> str:
+        return self.source[self.start : self.end]
+
+    def between(self, a: int, b: int) -> str:
+        """The text between part `a` and part `b` (part 0 is the opener); "" when `b` is missing."""
+        matches = [self.opener, *self.parts]
+        return self.source[matches[a].end() : matches[b].start()] if b < len(matches) else ""
+
+
+def _spans(text: str, opener: re.Pattern[str], *steps: re.Pattern[str] | Callable[[re.Match[str]], re.Pattern[str]],
+           optional_last: bool = False) -> Iterator[_Span]:
+    """Each opener match followed, in order, by the first match of each step after it.
+
+    A step is a pattern or a function of the opener match giving one (`[/code]` after `[code]`);
+    with `optional_last` the last step may be missing (the span ends with what was found). Openers
+    never overlap, so the steps of later openers are searched from later positions: a fixed step
+    that one opener cannot find, no later opener can, and the scan stops there, as a regex would
+    after trying every later opener in vain. Linear: each step pattern has one `_Finder`, which
+    answers a repeated search for a missing closer at once.
+    """
+    finders: dict[tuple[str, int], _Finder] = {}
+    pos = 0
+    while (head := opener.search(text, pos)) is not None:
+        parts: list[re.Match[str]] = []
+        for step in steps:
+            pattern = step if isinstance(step, re.Pattern) else step(head)
+            finder = finders.get((pattern.pattern, pattern.flags))
+            if finder is None:
+                finder = finders[pattern.pattern, pattern.flags] = _Finder(pattern, text)
+            found = finder.search(parts[-1].end() if parts else head.end())
+            if found is None:
+                break
+            parts.append(found)
+        if len(parts) < len(steps) - optional_last:
+            if isinstance(steps[len(parts)], re.Pattern):
+                return  # the same step for every opener: no later opener finds it either
+            pos = head.start() + 1  # `[/code]` missing says nothing about `[/sourcecode]`
+            continue
+        span = _Span(text, head, parts)
+        yield span
+        pos = span.end
+
+
+def _replace(text: str, spans: Iterator[_Span], replacement: Callable[[_Span], str]) -> str:
+    """The text with each span replaced by `replacement(span)`."""
+    out: list[str] = []
+    pos = 0
+    for span in spans:
+        out += [text[pos : span.start], replacement(span)]
+        pos = span.end
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _literal(text: str, flags: int = 0) -> re.Pattern[str]:
+    return _compiled(re.escape(text), flags)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(pattern: str, flags: int) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
+
+
+def _code_block(span: _Span) -> str:
+    return f"<pre><code>{html_lib.escape(html_lib.unescape(span.between(1, 2)))}</code></pre>"
+
+
+def _caption_to_figure(span: _Span) -> str:
+    attrs, inner = span.between(0, 1), span.between(1, 2).strip()
     caption = _CAPTION_ATTR.search(attrs)
     if caption:
         text = caption.group(1)
@@ -233,9 +441,9 @@ def _caption_to_figure(match: re.Match[str]) -> str:
     return f"<figure>{media}{figcaption}</figure>"
 
 
-def _media_to_link(match: re.Match[str]) -> str:
-    src = _MEDIA_SRC.search(match.group(2))
-    return _link(src.group(1), match.group(1).capitalize()) if src else ""
+def _media_to_link(span: _Span) -> str:
+    src = _MEDIA_SRC.search(span.between(0, 1))
+    return _link(src.group(1), span.opener.group(1).capitalize()) if src else ""
 
 
 def _link(url: str, label: str | None = None) -> str:
