@@ -170,3 +170,24 @@ def test_invalid_yaml_is_a_clear_error() -> None:
     item = Input(data=b"---\ntitle: [unclosed\n---\nbody\n", name="bad.md", origin=Origin(kind="file", uri="bad.md"))
     with pytest.raises(FrontMatterError, match="not valid YAML"):
         list(frontmatter.parse(item))
+
+
+# --- linear time on hostile front matter and bodies (each would take minutes if quadratic) -----
+
+
+def test_a_hundred_thousand_terms_are_deduplicated_in_one_pass():
+    tags = [f"t{i}" for i in range(100_000)]
+    assert frontmatter.terms({"tags": [*tags, "t1", "t99999"]}, "tags") == tags
+    assert frontmatter.names([f"a{i}" for i in range(100_000)] + ["a5"]) == [f"a{i}" for i in range(100_000)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("<p>a</p>" + "\n" * 200_000 + "b", id="blank-lines"),
+        pytest.param("<p>a</p>\n" + "[\n" * 100_000, id="brackets-never-closed"),
+        pytest.param("<p>a</p>\n" + " " * 200_000 + "\n", id="indentation"),
+    ],
+)
+def test_body_format_is_found_in_one_scan(body):
+    assert frontmatter._body_format(body, "post.md") == "html"

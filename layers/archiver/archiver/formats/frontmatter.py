@@ -29,7 +29,8 @@ _FENCE = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(---|\+\+\+)[ \t]*\r?\n")
 _JSON_OPEN = re.compile(rb"^(?:\xef\xbb\xbf)?\s*\{\s*\r?\n\s*\"")
 _PATH_DATE = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})(?:/|$)")
 _HTML_BLOCK = re.compile(r"<(p|div|br|table|blockquote|h[1-6]|ul|ol|figure|section|article)\b", re.I)
-_MARKDOWN_BLOCK = re.compile(r"^(#{1,6} |```|\s*[-*+] \S|\s*\d+\. \S|\[[^\]]+\]: )", re.M)
+# Indentation within the line only: `\s*` here would rescan every run of blank lines from each line.
+_MARKDOWN_BLOCK = re.compile(r"^(#{1,6} |```|[ \t]*[-*+] \S|[ \t]*\d+\. \S|\[[^\]\n]+\]: )", re.M)
 _WORDPRESS_KEYS = {"post_title", "post_date", "post_excerpt", "ID"}
 # Keys only a Zola/Hugo section (list) page has; with an empty body they mark a section, not a post.
 _SECTION_KEYS = {"sort_by", "paginate_by", "paginate_path", "page_template", "generate_feeds", "generate_feed",
@@ -176,18 +177,18 @@ def text_value(value: Any) -> str | None:
 
 def names(value: Any) -> list[str]:
     items = value if isinstance(value, list) else [value]
-    result = []
+    result: dict[str, None] = {}  # ordered and de-duplicated in one pass
     for item in items:
         if isinstance(item, dict):
             item = item.get("name") or item.get("display_name")
-        if (name := text_value(item)) and name not in result:
-            result.append(name)
-    return result
+        if name := text_value(item):
+            result[name] = None
+    return list(result)
 
 
 def terms(meta: dict[str, Any], *keys: str) -> list[str]:
     """Categories or tags from lists or strings; strings split on commas, else on spaces (Jekyll)."""
-    result: list[str] = []
+    result: dict[str, None] = {}  # ordered and de-duplicated in one pass
     for key in keys:
         value = meta.get(key)
         items = value if isinstance(value, list) else [value]
@@ -197,12 +198,11 @@ def terms(meta: dict[str, Any], *keys: str) -> list[str]:
             text = str(item)
             parts = text.split(",") if "," in text or key == "original_cats" else text.split()
             for part in parts:
-                term = " ".join(part.split())
-                if term and term not in result:
-                    result.append(term)
+                if term := " ".join(part.split()):
+                    result[term] = None
         if result:
-            return result
-    return result
+            return list(result)
+    return list(result)
 
 
 def jsonable(value: Any) -> Any:
