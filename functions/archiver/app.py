@@ -72,7 +72,8 @@ def archive_object(ref: ObjectRef) -> Outcome | None:
     else:
         with item:  # a spooled copy in /tmp is deleted when done
             outcome = archive_input(item, store, default_tz=DEFAULT_TZ, max_bytes=SETTINGS.max_input_bytes,
-                                    queue=chunk_queue, chunk_posts=SETTINGS.chunk_posts)
+                                    queue=chunk_queue, chunk_posts=SETTINGS.chunk_posts,
+                                    max_post_bytes=SETTINGS.max_post_bytes)
     metrics.add_metric(name=METRIC_BY_STATUS[outcome.status], unit=MetricUnit.Count, value=1)
     if outcome.status == "archived":
         metrics.add_metric(name="PostsArchived", unit=MetricUnit.Count, value=len(outcome.post_ids))
@@ -86,7 +87,8 @@ def archive_object(ref: ObjectRef) -> Outcome | None:
 
 @tracer.capture_method
 def archive_chunk_message(chunk: Chunk) -> Outcome:
-    outcome = archive_chunk(chunk, store, default_tz=DEFAULT_TZ, cache=raw_cache)
+    outcome = archive_chunk(chunk, store, default_tz=DEFAULT_TZ, cache=raw_cache,
+                            max_post_bytes=SETTINGS.max_post_bytes)
     metrics.add_metric(name="ChunksFailed" if outcome.status == "failed" else "ChunksArchived",
                        unit=MetricUnit.Count, value=1)
     if outcome.status == "archived":

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from archiver import formats
 from archiver.errors import ArchiverError, InputTooLarge, ParseError
+from archiver.limits import MAX_POST_BYTES
 from archiver.model import Chunk, Failure, Input, Origin, Outcome, Post
 from archiver.normalize import normalize
 from archiver.render import render_post_html
@@ -25,20 +26,21 @@ if TYPE_CHECKING:
 
 
 def normalize_input(item: Input, *, default_tz: tzinfo = UTC, max_bytes: int | None = None,
-                    archived_at: str | None = None) -> list[Post]:
+                    archived_at: str | None = None, max_post_bytes: int = MAX_POST_BYTES) -> list[Post]:
     """Every post in one input, normalized; raises an ArchiverError naming the stage that failed."""
     if max_bytes is not None and item.size > max_bytes:
         raise InputTooLarge(f"{item.size} bytes is over the {max_bytes}-byte limit")
-    raw_posts = formats.parse(item)
+    raw_posts = formats.parse(item, max_post_bytes=max_post_bytes)
     if not raw_posts:
         raise ParseError("the input holds no posts", code="no_posts")
     archived_at = archived_at or datetime.now(UTC).isoformat(timespec="seconds")
-    return [normalize(raw, item.origin, archived_at=archived_at, default_tz=default_tz) for raw in raw_posts]
+    return [normalize(raw, item.origin, archived_at=archived_at, default_tz=default_tz,
+                      max_post_bytes=max_post_bytes) for raw in raw_posts]
 
 
 def archive_input(item: Input, store: ArchiveStore, *, default_tz: tzinfo = UTC,
                   max_bytes: int | None = None, queue: ChunkQueue | None = None,
-                  chunk_posts: int = 0) -> Outcome:
+                  chunk_posts: int = 0, max_post_bytes: int = MAX_POST_BYTES) -> Outcome:
     """Archive one input and record its outcome; never loses the raw bytes.
 
     The raw bytes are saved before anything is parsed, so a failed input can be retried
@@ -55,7 +57,7 @@ def archive_input(item: Input, store: ArchiveStore, *, default_tz: tzinfo = UTC,
     duplicates = 0
     stage = "parse"
     try:
-        posts = normalize_input(item, default_tz=default_tz, max_bytes=max_bytes)
+        posts = normalize_input(item, default_tz=default_tz, max_bytes=max_bytes, max_post_bytes=max_post_bytes)
         stage = "store"
         for post in posts:
             result = store_post(post, raw_key, store)
@@ -121,7 +123,7 @@ def fan_out(item: Input, raw_key: str, store: ArchiveStore, queue: ChunkQueue, *
 
 
 def archive_chunk(chunk: Chunk, store: ArchiveStore, *, default_tz: tzinfo = UTC,
-                  cache: RawCache | None = None) -> Outcome:
+                  cache: RawCache | None = None, max_post_bytes: int = MAX_POST_BYTES) -> Outcome:
     """Archive the posts `[chunk.start, chunk.stop)` of a fanned-out input; record the chunk's outcome.
 
     The raw bytes are read back from the archive into a local file (`cache`, or a temporary file),
@@ -138,7 +140,8 @@ def archive_chunk(chunk: Chunk, store: ArchiveStore, *, default_tz: tzinfo = UTC
             archived_at = datetime.now(UTC).isoformat(timespec="seconds")
             for raw in module.parse(item, chunk.start, chunk.stop):
                 stage = "normalize"
-                post = normalize(raw, chunk.origin, archived_at=archived_at, default_tz=default_tz)
+                post = normalize(raw, chunk.origin, archived_at=archived_at, default_tz=default_tz,
+                                 max_post_bytes=max_post_bytes)
                 stage = "store"
                 result = store_post(post, chunk.raw_key, store)
                 saved.append(post.id)
