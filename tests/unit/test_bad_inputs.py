@@ -252,3 +252,20 @@ def test_bundle_entry_is_capped_by_what_its_format_costs(monkeypatch):
     with pytest.raises(PostTooLarge, match="no posts in the bundle"):
         posts_of(zipped({"big.md": big}), "b.zip")
 
+
+
+def test_corrupt_deflate_data_in_a_bundle_is_a_parse_error():
+    import gzip
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        data = b"---\ntitle: x\n---\nbody\n" * 50
+        info = tarfile.TarInfo("a.md")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    good = buffer.getvalue()
+    corrupt = good[:10] + good[:10] + good[10:]  # a second gzip header where deflate data should be
+    for data, name in ((corrupt, "posts.tar.gz"), (gzip.compress(b"x" * 100)[:12] + b"\xff" * 20, "p.md.gz")):
+        with pytest.raises(ParseError):
+            posts_of(data, name)

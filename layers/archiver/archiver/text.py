@@ -10,6 +10,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from lxml import etree
 from lxml import html as lxml_html
 
 BLOCK_TAGS = {
@@ -58,7 +59,13 @@ def analyze(clean_html: str) -> Content:
     """Paragraphs of text separated by blank lines, plus every link and image, in document order."""
     if not clean_html.strip():
         return Content(text="")
-    root = lxml_html.fragment_fromstring(clean_html, create_parent="div")
+    try:
+        root = lxml_html.fragment_fromstring(clean_html, create_parent="div")
+    except AssertionError:  # lxml asserts on a "fragment" that is a whole document (an extractor's output)
+        try:
+            root = lxml_html.document_fromstring(clean_html)
+        except etree.ParserError:
+            return Content(text="")
     blocks: list[str] = []
     current: list[str] = []
 

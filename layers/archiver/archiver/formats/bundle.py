@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import posixpath
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
@@ -206,7 +207,7 @@ def _zip_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) 
     try:
         with archive.open(info) as stream:
             return _read_entry(stream, budget, info.filename, info.compress_size)
-    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError, zlib.error) as exc:
         raise ParseError(f"unreadable zip entry ({exc})") from exc
 
 
@@ -252,7 +253,7 @@ def _tar_entries(item: Input, budget: _Budget, gzipped: bool) -> Iterator[tuple[
                     return _read_entry(handle, budget, member.name, None)
 
                 yield from _checked(member.name, budget, read)
-    except (tarfile.TarError, OSError, EOFError) as exc:
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:  # zlib: corrupt deflate data
         if not budget.entries:
             raise ParseError(f"{item.name or 'bundle'}: not a readable tar archive ({exc})") from exc
         budget.warn(f"tar archive ends early: {exc}")
@@ -265,14 +266,13 @@ def _gzip_single(item: Input, budget: _Budget) -> Iterator[tuple[str, bytes]]:
     budget.entry()
     try:
         data = _read_entry(io.BufferedReader(stream, _CHUNK), budget, inner, None)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise ParseError(f"{item.name or 'bundle'}: not a readable gzip file ({exc})") from exc
     yield inner, data
 
 
 def _gzip_holds_tar(item: Input) -> bool:
     import gzip
-    import zlib
 
     try:
         with gzip.GzipFile(fileobj=item.open()) as gz:
