@@ -429,3 +429,8 @@ def test_cite_with_a_web_url_is_kept_and_made_absolute():
     out = clean('<blockquote cite="/source">a</blockquote><p><q cite="https://other.org/q">b</q></p>', base_url=BASE)
     assert 'cite="https://example.com/source"' in out
     assert 'cite="https://other.org/q"' in out
+
+
+def test_control_characters_in_a_body_become_spaces():
+    # lxml refuses them ("All strings must be XML compatible"): found by the property test.
+    assert clean("\x01a\x00b\x0cc<p>d\x1be</p>") == "<p>a b c</p>\n<p>d e</p>"

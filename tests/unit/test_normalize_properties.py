@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import tarfile
 import zipfile
 from pathlib import Path
@@ -97,7 +98,9 @@ def mutated(draw: st.DrawFn) -> tuple[str, bytes]:
 
 
 NAMES = st.sampled_from(["x.md", "x.html", "x.xml", "x.json", "x.rss", "x.zip", "x.gz", "x.txt", "x"])
-property_settings = settings(max_examples=150, deadline=None, database=None,
+# Fresh examples on every developer run (new bugs surface); CI replays a fixed sequence so that a
+# red build always names a reproducible input.
+property_settings = settings(max_examples=150, deadline=None, database=None, derandomize=bool(os.environ.get("CI")),
                              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

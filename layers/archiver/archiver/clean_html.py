@@ -94,6 +94,7 @@ _BLANK = re.compile(r"(?:\s|&nbsp;|\u00a0)*")
 _INLINE = {"strong", "em", "b", "i", "a"}
 _ANY_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^<>]*>")
 _VOID_TAGS = {"br", "hr", "img", "wbr", "area", "base", "col", "embed", "input", "link", "meta", "source", "track"}
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 MAX_NESTING = 64  # elements deeper than this are unwrapped (articles nest a dozen levels at most)
 MAX_TIDY_PASSES = 8  # ordinary bodies settle in two or three; a hostile one stops here, still safe
 # `<iframe .../>` is not self-closing in HTML: the element would swallow the rest of the body and
@@ -118,6 +119,7 @@ _BLOCK_OPENERS = re.compile(
 def clean(body: str, *, base_url: str | None = None, template_tags: bool = False,
           autop: bool = False) -> str:
     """The body as clean, sanitized HTML; visible text is never dropped except boilerplate."""
+    body = _CONTROL_CHARS.sub(" ", body)  # never text, and lxml (which reads the result) refuses them
     html = _SELF_CLOSED_DROPPED.sub(lambda m: f"<{m[1]}{m[2].rstrip()}></{m[1]}>", strip_shortcodes(body))
     if template_tags:
         html = strip_template_tags(html)

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
+from archiver.limits import MAX_POST_BYTES
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -14,7 +16,7 @@ class Settings:
     inbox_bucket: str = ""  # known only so that nothing is ever written back into it
     default_timezone: str = "UTC"  # applied to dates written without an offset
     max_input_bytes: int = 200 * 1024 * 1024
-    max_post_bytes: int = 8 * 1024 * 1024  # a larger post is not normalized: failed `post_too_large`, raw kept
+    max_post_bytes: int = MAX_POST_BYTES  # a larger post is not normalized: failed `post_too_large`, raw kept
     queue_url: str = ""  # the inbox queue: chunks of large inputs are sent to it (fan-out off when empty)
     chunk_posts: int = 250  # a splittable input with more posts is archived in chunks of this many
     chunk_min_seconds: int = 90  # a chunk is started only with this much invocation time left, else requeued

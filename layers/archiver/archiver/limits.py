@@ -12,7 +12,9 @@ import json
 import math
 from typing import Any
 
-MAX_POST_BYTES = 8 * 1024**2  # one post's body (config.Settings.max_post_bytes): ~250 MB peak to normalize
+# One post's body (config.Settings.max_post_bytes): normalizing a 5 MB Markdown post peaks at ~310 MB
+# and takes ~30 s (docs/reliability.md); the worst Markdown (all punctuation) costs ~40 ms per KB.
+MAX_POST_BYTES = 4 * 1024**2
 MAX_NESTING = 64  # levels of lists and objects; real front matter and feed items use under ten
 MAX_YAML_NODES = 200_000  # values of a YAML document once its aliases are expanded
 MAX_FRONT_MATTER_CHARS = 1024**2  # metadata, not content: YAML is read at ~100 KB/s in pure Python
