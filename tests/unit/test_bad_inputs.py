@@ -269,3 +269,12 @@ def test_corrupt_deflate_data_in_a_bundle_is_a_parse_error():
     for data, name in ((corrupt, "posts.tar.gz"), (gzip.compress(b"x" * 100)[:12] + b"\xff" * 20, "p.md.gz")):
         with pytest.raises(ParseError):
             posts_of(data, name)
+
+
+@pytest.mark.parametrize("url", ["https://[caption example.com/img.jpg", "http://a:port/x", "https://[::1/x"])
+def test_urls_that_cannot_be_parsed_are_dropped_not_raised(url):
+    assert not ids.is_absolute_url(url)
+    raw = RawPost(format="html", body=f'<p><a href="{url}">a</a> <q cite="{url}">q</q></p>', title="t", url=url,
+                  image=url, canonical_url=url, site_url="https://site.example/")
+    post = normalize(raw, Origin("file", "x"), archived_at=ARCHIVED_AT)
+    assert post.url is None and post.image is None

@@ -158,7 +158,10 @@ def _url_attribute(attribute: str, value: str, base_url: str | None) -> str | No
     scheme = _SCHEME.match(url)
     if scheme:
         return value if scheme.group(1).lower() in URL_SCHEMES else None
-    return urljoin(base_url, url) if base_url and url else value
+    try:
+        return urljoin(base_url, url) if base_url and url else value
+    except ValueError:  # unparseable ("//[x"): not a link anyone can follow
+        return None
 
 
 def limit_nesting(html: str, max_depth: int = MAX_NESTING) -> str:

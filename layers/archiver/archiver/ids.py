@@ -29,7 +29,14 @@ def sha256_hex(data: bytes | str) -> str:
 
 
 def is_absolute_url(value: str | None) -> bool:
-    return bool(value) and urlsplit(value).scheme in ("http", "https") and bool(urlsplit(value).netloc)
+    if not value:
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:  # "https://[host" (an unclosed IPv6 bracket), "http://a:b/"
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def normalize_url(url: str) -> str:

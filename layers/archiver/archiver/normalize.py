@@ -193,5 +193,8 @@ def _absolute(url: str | None, base: str | None = None, warnings: list[str] | No
             warnings.append(f"{field}: control or bidi characters removed from {url[:300]!r}")
         url = _UNSAFE.sub("", _ESCAPE_SEQUENCE.sub("", url)).strip()
     if url and not ids.is_absolute_url(url) and ids.is_absolute_url(base):
-        url = urljoin(base, url)
+        try:
+            url = urljoin(base, url)
+        except ValueError:  # not a URL at all ("https://[x")
+            return None
     return url if ids.is_absolute_url(url) else None

@@ -114,7 +114,10 @@ def _link(url: str, text: str, *, rel: str | None = None) -> str:
 
 
 def _is_http(url: str) -> bool:
-    return urlsplit(url).scheme.lower() in ("http", "https")
+    try:
+        return urlsplit(url).scheme.lower() in ("http", "https")
+    except ValueError:  # "https://[x": shown as text, never as a link
+        return False
 
 
 def _day(iso: str | None) -> str:
