@@ -36,7 +36,7 @@ if [ -z "$$py312_dir" ]; then \
 fi
 endef
 
-.PHONY: help setup setup-sam test lint validate build check-build demo invoke bench deploy clean eval corpus
+.PHONY: help setup setup-sam test lint validate build check-build demo invoke bench deploy clean eval corpus stress
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -102,6 +102,12 @@ corpus: setup ## Corpus invariants over ../shared/corpus; updates docs/corpus.md
 
 bench: setup ## WXR export benchmark: 100 MB, peak memory and time per invocation; updates docs/benchmarks.md
 	$(VENV)/bin/python scripts/bench_wxr.py --size-mb 100 --out docs/benchmarks.md
+
+stress: setup ## Hostile inputs and 1,000 ordinary ones through the local stack, pages in Chromium; writes docs/reliability.md
+	@test -x /usr/bin/chromium || { echo "error: make stress opens pages in Debian's chromium:" \
+		"apt-get install -y chromium" >&2; exit 1; }
+	$(VENV)/bin/python -m pip install --quiet -e '.[stress]'
+	$(VENV)/bin/python scripts/stress.py --out docs/reliability.md
 
 deploy: build ## sam deploy --guided (uses your AWS credentials)
 	SAM_CLI_TELEMETRY=0 $(VENV_SAM)/bin/sam deploy --guided
