@@ -36,7 +36,8 @@ if [ -z "$$py312_dir" ]; then \
 fi
 endef
 
-.PHONY: help setup setup-sam test lint validate build check-build demo invoke bench deploy clean eval corpus stress
+.PHONY: help setup setup-sam test lint validate build check-build demo demo-fetch invoke bench deploy clean eval corpus \
+	realworld stress
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -90,6 +91,9 @@ check-build: ## Check .aws-sam/build is deployable (files present, arm64 wheels)
 demo: setup ## Archive the sample posts into a local (embedded) AWS and export them to out/archive
 	$(VENV)/bin/archiver local ingest events/samples/* $(wildcard ../shared/seed/*) --export out/archive
 
+demo-fetch: setup ## Fetch three local fixture sites on the schedule, twice (the second run only asks conditionally)
+	$(VENV)/bin/python scripts/demo_fetch.py
+
 invoke: setup ## Hand one event to the handler locally: make invoke EVENT=events/s3-put.json
 	$(VENV)/bin/archiver local invoke $(EVENT)
 
@@ -99,6 +103,11 @@ eval: setup ## Article text extraction vs trafilatura and readability-lxml (need
 corpus: setup ## Corpus invariants over ../shared/corpus; updates docs/corpus.md
 	$(VENV)/bin/python scripts/corpus_report.py
 	$(VENV)/bin/python -m pytest -q tests/corpus/test_corpus_invariants.py
+
+REALWORLD_LOCAL ?= out/realworld-local
+
+realworld: setup ## Real-world files vs their expected answers (tests/realworld); REALWORLD_LOCAL=dir holds those not committed; updates docs/corpus.md
+	$(VENV)/bin/python scripts/realworld.py --local $(REALWORLD_LOCAL) --details out/realworld-findings.md
 
 bench: setup ## WXR export benchmark: 100 MB, peak memory and time per invocation; updates docs/benchmarks.md
 	$(VENV)/bin/python scripts/bench_wxr.py --size-mb 100 --out docs/benchmarks.md

@@ -33,6 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from docs_section import write_section  # scripts/ is on the path of a script run as `python scripts/...`
+
 ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## WXR export: memory and fan-out"
 LIMIT_MB = 256
@@ -268,18 +270,6 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section in the file (or append it), leaving other sections alone."""
-    text = path.read_text("utf-8") if path.exists() else "# Benchmarks\n"
-    start = text.find(HEADING)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(HEADING))
-        text = text[:start] + section + (text[end + 1:] if end != -1 else "")
-    path.write_text(text, "utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", metavar="EVENT", help=argparse.SUPPRESS)
@@ -297,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     section = report(results)
     print(section)
     if args.out:
-        write_section(args.out, section)
+        write_section(args.out, HEADING, section)
     peak = max(results[p]["maxrss_mb"] for p in ("parent", "chunk"))
     if "all" in results:
         peak = max(peak, results["all"]["max_maxrss_mb"])

@@ -106,6 +106,16 @@ def _counts(counter: dict[str, int]) -> str:
     return ", ".join(f"{key} {n}" for key, n in sorted(counter.items()) if n)
 
 
+def _kept_sections(doc: Path) -> str:
+    """The real-world section that scripts/realworld.py owns in the same file, kept as it is."""
+    text = doc.read_text("utf-8") if doc.exists() else ""
+    start = text.find("<!-- realworld:begin")
+    end = text.find("<!-- realworld:end -->")
+    if start < 0 or end < 0:
+        return ""
+    return "\n" + text[start : end + len("<!-- realworld:end -->")] + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=invariants.CORPUS)
@@ -115,7 +125,7 @@ def main() -> int:
         print(f"corpus not found at {args.corpus}", file=sys.stderr)
         return 2
     results = invariants.run(corpus=args.corpus)
-    args.out.write_text(render(results), "utf-8")
+    args.out.write_text(render(results) + _kept_sections(args.out), "utf-8")
     failures = [f for r in results for f in r.failures()]
     for file, invariant, detail in failures[:20]:
         print(f"{file} [{invariant}] {detail}", file=sys.stderr)

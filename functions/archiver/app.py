@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    SqsFifoPartialProcessor,
+    process_partial_response,
+)
 
 from archiver.chunks import SqsChunkQueue, from_message
 from archiver.config import Settings
@@ -23,9 +28,11 @@ from archiver.events import (
     objects_in_s3_notification,
     objects_in_sqs_body,
 )
+from archiver.fetch.jobs import HostJob, SqsJobQueue, queue_due_sources
 from archiver.inbox import read_input
 from archiver.model import Origin
 from archiver.pipeline import archive_chunk, archive_input, failed_outcome
+from archiver.source_store import SourceStore
 from archiver.spool import RawCache
 from archiver.store import ArchiveStore
 
@@ -39,13 +46,18 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
+fifo_processor = SqsFifoPartialProcessor()  # the fetch queue: a failed job holds back its host's later jobs
 
 SETTINGS = Settings.from_env()  # once per cold start (a module loaded again reads it again)
 s3 = boto3.client("s3")
-store = ArchiveStore(s3, boto3.client("dynamodb"), archive_bucket=SETTINGS.archive_bucket,
-                     table_name=SETTINGS.table_name)
+dynamodb = boto3.client("dynamodb")
+sqs = boto3.client("sqs")
+store = ArchiveStore(s3, dynamodb, archive_bucket=SETTINGS.archive_bucket, table_name=SETTINGS.table_name)
+sources = SourceStore(dynamodb, SETTINGS.table_name)
 # Large splittable inputs are fanned out as chunk messages to the function's own trigger queue.
-chunk_queue = SqsChunkQueue(boto3.client("sqs"), SETTINGS.queue_url) if SETTINGS.queue_url else None
+chunk_queue = SqsChunkQueue(sqs, SETTINGS.queue_url) if SETTINGS.queue_url else None
+fetch_queue = SqsJobQueue(sqs, SETTINGS.fetch_queue_url) if SETTINGS.fetch_queue_url else None
+_http = None  # the fetch worker's HTTP client (one requests.Session), made by the first fetch job
 raw_cache = RawCache(SETTINGS.spool_dir or None)  # the raw object chunks read, kept across warm starts
 DEFAULT_TZ = zone(SETTINGS.default_timezone)
 METRIC_BY_STATUS = {"archived": "InputsArchived", "duplicate": "InputsDuplicate", "failed": "InputsFailed",
@@ -99,8 +111,35 @@ def archive_chunk_message(chunk: Chunk) -> Outcome:
     return outcome
 
 
+@tracer.capture_method
+def run_fetch_job(job: HostJob, lambda_context: LambdaContext | None) -> None:
+    """A host's due sources, fetched one after another; the rest is queued again if time runs short."""
+    global _http
+    from archiver.fetch.runtime import fetch_context, http_client
+    from archiver.fetch.worker import run_job
+
+    if _http is None:
+        _http = http_client(SETTINGS)
+    deadline = (lambda: lambda_context.get_remaining_time_in_millis() / 1000) if lambda_context else None
+    context = fetch_context(SETTINGS, _http, store, sources, default_tz=DEFAULT_TZ, deadline=deadline)
+    result = run_job(list(job.sources), sources, context)
+    for report in result.reports:
+        metrics.add_metric(name=f"Fetch{report.status.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="PostsArchived", unit=MetricUnit.Count, value=report.new + report.updated)
+        logger.info("source fetched", extra={"source": report.source_id, **report.to_dict()})
+    if result.remaining:
+        if fetch_queue is None:
+            raise ArchiverError("a fetch job ran short of time and no fetch queue is configured", stage="fetch")
+        fetch_queue.send([HostJob(job.host, tuple(result.remaining), job.attempt + 1)])
+        logger.info("fetch job deferred", extra={"host": job.host, "remaining": len(result.remaining)})
+
+
 def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
     logger.set_correlation_id(record.message_id)  # follows one message through retries and the DLQ
+    job = HostJob.from_message(record.body)
+    if job is not None:  # a host's fetch job, queued by the schedule
+        run_fetch_job(job, lambda_context)
+        return
     chunk = from_message(record.body)
     if chunk is not None:  # a chunk of a large input, queued by archive_input
         remaining = lambda_context.get_remaining_time_in_millis() if lambda_context else None
@@ -130,6 +169,19 @@ def archive_all(refs: list[ObjectRef]) -> dict[str, Any]:
     return {"archived": len(refs)}
 
 
+def schedule_fetches() -> dict[str, Any]:
+    """The scheduled run fetches nothing itself: it queues one job per host with due sources."""
+    from datetime import UTC, datetime
+
+    if fetch_queue is None:
+        raise ArchiverError("no FETCH_QUEUE_URL: the schedule has nowhere to queue fetch jobs", stage="schedule")
+    report = queue_due_sources(sources, fetch_queue, datetime.now(UTC), lease_seconds=SETTINGS.fetch_lease_seconds)
+    metrics.add_metric(name="ScheduledRuns", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="SourcesQueued", unit=MetricUnit.Count, value=report.queued)
+    logger.info("scheduled run", extra=report.to_dict())
+    return report.to_dict()
+
+
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -138,15 +190,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.append_keys(trigger=kind)
     logger.set_correlation_id(event.get("id") or context.aws_request_id)  # EventBridge's event id
     if kind == "sqs":
-        return process_partial_response(event=event, record_handler=record_handler, processor=processor,
-                                        context=context)
+        fifo = str(event["Records"][0].get("eventSourceARN", "")).endswith(".fifo")
+        return process_partial_response(event=event, record_handler=record_handler,
+                                        processor=fifo_processor if fifo else processor, context=context)
     if kind == "s3":
         return archive_all(objects_in_s3_notification(event))
     if kind == "eventbridge-s3":
         return archive_all(objects_in_eventbridge(event))
     if kind == "schedule":
-        # Fetching registered sources is a later capability; the route exists so schedules can be wired.
-        logger.info("scheduled run: no sources registered yet")
-        metrics.add_metric(name="ScheduledRuns", unit=MetricUnit.Count, value=1)
-        return {"fetched": 0}
+        return schedule_fetches()
     raise ArchiverError(f"unsupported event: {sorted(event)[:5]}", code="unsupported_event", stage="trigger")

@@ -43,7 +43,7 @@ def test_ingest_exits_zero_when_nothing_failed() -> None:
 
 
 @pytest.mark.parametrize("event", ["s3-put.json", "s3-put-unicode-key.json", "sqs-s3.json",
-                                   "eventbridge-object-created.json", "schedule.json"])
+                                   "eventbridge-object-created.json", "schedule.json", "sqs-fetch-job.json"])
 def test_invoke_runs_each_sample_event(event: str) -> None:
     result = archiver("local", "invoke", f"events/{event}")
     assert result.returncode == 0, result.stderr

@@ -172,6 +172,18 @@ def test_invalid_yaml_is_a_clear_error() -> None:
         list(frontmatter.parse(item))
 
 
+def test_capitalised_keys_name_the_title_and_date():
+    # Pelican sites (e.g. pelican-elegant's documentation) write YAML headers with `Title:` and `Date:`.
+    text = ("---\nTitle: Footer -- Show Your Host Information\ndate: 2019-06-30 11:54\nSummary: Show the host\n"
+            "---\nBody.\n")
+    meta, body, warnings = frontmatter.split(text)
+    raw = frontmatter.to_raw_post(meta, body, "hosted-on.md", warnings)
+    assert raw.title == "Footer -- Show Your Host Information"
+    assert raw.published == "2019-06-30 11:54"
+    assert raw.excerpt == "Show the host"
+    assert raw.front_matter["Title"] == "Footer -- Show Your Host Information"  # kept as written
+
+
 # --- linear time on hostile front matter and bodies (each would take minutes if quadratic) -----
 
 

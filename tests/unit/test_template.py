@@ -92,8 +92,10 @@ def test_bucket_names_resolve_from_parameter_defaults_and_pseudo_parameters(temp
 
 
 def test_function_environment_merges_globals_and_resolves_resources(template):
-    resources = {"InboxBucket": "in", "ArchiveBucket": "out", "ArchiveTable": "table", "InboxQueue": "queue-url"}
+    resources = {"InboxBucket": "in", "ArchiveBucket": "out", "ArchiveTable": "table", "InboxQueue": "queue-url",
+                 "FetchQueue": "fetch-queue-url"}
     env = function_environment(template, resources)
+    assert env["FETCH_QUEUE_URL"] == "fetch-queue-url"  # the schedule queues one fetch job per host there
     assert set(env) >= FUNCTION_ENV
     assert env["INBOX_BUCKET"] == "in"
     assert env["QUEUE_URL"] == "queue-url"  # chunks of large exports go to the function's own queue
@@ -164,10 +166,11 @@ def test_function_policies_grant_exactly_the_storage_actions(template):
     }
 
 
-def test_function_may_send_only_to_its_own_inbox_queue(template):
+def test_function_may_send_only_to_its_own_inbox_and_fetch_queues(template):
     sending = [s for s in function_statements(template) if "sqs:SendMessage" in as_list(s["Action"])]
-    assert [as_list(s["Resource"]) for s in sending] == [[{"Fn::GetAtt": ["InboxQueue", "Arn"]}]]
-    assert [as_list(s["Action"]) for s in sending] == [["sqs:SendMessage"]]
+    assert [as_list(s["Resource"]) for s in sending] == [[{"Fn::GetAtt": ["InboxQueue", "Arn"]}],
+                                                         [{"Fn::GetAtt": ["FetchQueue", "Arn"]}]]
+    assert [as_list(s["Action"]) for s in sending] == [["sqs:SendMessage"], ["sqs:SendMessage"]]
 
 
 def test_function_runs_on_arm64_python312_with_the_layer(template):
@@ -186,14 +189,30 @@ def test_inbox_queue_feeds_the_function_with_partial_batch_failures(template):
     assert sqs["Type"] == "SQS"
     assert sqs["Properties"]["Queue"] == {"Fn::GetAtt": ["InboxQueue", "Arn"]}
     assert sqs["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert events["FetchScheduleEvent"]["Properties"]["Enabled"] is False
+
+
+def test_the_schedule_queues_host_jobs_on_a_fifo_queue_with_bounded_concurrency(template):
+    events = props(template, "ArchiverFunction")["Events"]
+    schedule = events["FetchScheduleEvent"]["Properties"]
+    assert schedule["Enabled"] is True
+    assert schedule["Schedule"] == {"Ref": "FetchSchedule"}
+    assert template["Parameters"]["FetchSchedule"]["Default"] == "rate(15 minutes)"
+    fetch = events["FetchQueueEvent"]["Properties"]
+    assert fetch["Queue"] == {"Fn::GetAtt": ["FetchQueue", "Arn"]}
+    assert fetch["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "FetchMaxConcurrency"}}
+    assert fetch["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = props(template, "FetchQueue")
+    assert queue["FifoQueue"] is True  # message group = host: one worker per host at a time
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["FetchDeadLetterQueue", "Arn"]}
+    assert queue["VisibilityTimeout"] >= 6 * template["Globals"]["Function"]["Timeout"]
+    assert props(template, "FetchDeadLetterQueue")["FifoQueue"] is True
 
 
 def test_table_is_on_demand_with_point_in_time_recovery(template):
     table = props(template, "ArchiveTable")
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} == {"BySite", "ByStory"}
+    assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} == {"BySite", "ByStory", "ByDue"}
 
 
 def test_archive_bucket_is_versioned(template):
@@ -223,5 +242,7 @@ def test_outputs_name_every_resource_the_operator_needs(template):
         "TableName",
         "InboxQueueUrl",
         "DeadLetterQueueUrl",
+        "FetchQueueUrl",
+        "FetchDeadLetterQueueUrl",
         "ArchiverFunctionName",
     }

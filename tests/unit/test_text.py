@@ -36,6 +36,12 @@ def test_preformatted_text_keeps_its_lines():
     assert analyze("<pre>code\n\n  indented</pre><p>after</p>").text == "code\n\n  indented\n\nafter"
 
 
+def test_line_breaks_inside_preformatted_text_are_line_ends():
+    # Feeds and Medium write code blocks as <pre>line<br>line</pre>: the lines must not run together.
+    text = analyze("<pre>user   real<br>sax c  0.06<br/>nokogiri 0.5</pre>").text
+    assert text == "user   real\nsax c  0.06\nnokogiri 0.5"
+
+
 def test_entities_are_decoded():
     assert analyze("<p>a &amp; b &lt;c&gt; caf&eacute;</p>").text == "a & b <c> café"
 

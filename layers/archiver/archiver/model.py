@@ -44,6 +44,7 @@ class Input:
     origin: Origin
     path: str | None = None  # when set, the bytes are in this file and `data` is empty
     temporary: bool = False  # the file is a spooled copy that `discard()` deletes
+    charset: str | None = None  # what the HTTP Content-Type said, for a fetched input
 
     def __post_init__(self) -> None:
         if self.path is not None and self.data:
@@ -233,3 +234,48 @@ class Outcome:
             result["chunk"] = {"index": self.chunk.index, "start": self.chunk.start, "stop": self.chunk.stop,
                                "total": self.chunk.total}
         return result
+
+
+SourceKind = Literal["feed", "wordpress", "sitemap", "article"]
+# Fetch each feed entry's page for the full article: when the feed carries a summary only, always, never.
+FullMode = Literal["auto", "always", "never"]
+
+
+@dataclass
+class Source:
+    """A registered place to fetch posts from, with its fetch state and health.
+
+    `url` is what the fetcher requests: the feed, the WordPress REST API root, the sitemap or the
+    article (discovered from a home page when one was added); `site_url` is what the user added.
+    """
+
+    id: str
+    url: str
+    kind: SourceKind
+    site_url: str | None = None
+    every_seconds: int = 3600
+    enabled: bool = True
+    full: FullMode = "auto"
+    added_at: str = ""
+    next_due_at: str = ""  # ISO 8601 UTC; the scheduler queues sources whose time has come
+    validators: dict[str, dict[str, str]] = field(default_factory=dict)  # URL -> etag / last_modified
+    cursor: str | None = None  # WordPress `modified_after`, sitemap `lastmod`: newest change already seen
+    seen: dict[str, str] = field(default_factory=dict)  # entry key -> digest of what was archived (bounded)
+    failures: int = 0  # consecutive failed fetches: the backoff grows with them, a success resets them
+    last: dict[str, Any] = field(default_factory=dict)  # the last fetch: at, status, http_status, error, new, updated
+    disabled_reason: str | None = None
+
+    @property
+    def host(self) -> str:
+        """The politeness unit: one job per host fetches its sources one after another."""
+        from urllib.parse import urlsplit
+
+        return (urlsplit(self.url).netloc or "").lower()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Source:
+        names = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in names})

@@ -82,6 +82,8 @@ def analyze(clean_html: str) -> Content:
             pass
         elif tag == "pre":
             flush()
+            for br in element.iter("br"):  # a <br> in code is a line end (text_content() would drop it)
+                br.tail = "\n" + (br.tail or "")
             blocks.append(element.text_content().strip("\n"))
         else:
             is_block = tag in BLOCK_TAGS

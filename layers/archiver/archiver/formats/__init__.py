@@ -26,9 +26,16 @@ FORMAT_MODULES = (
     "archiver.formats.bundle",  # zip / gzip / tar magic bytes
     "archiver.formats.json_feed",  # JSON with a jsonfeed.org version (or RSS-in-JSON)
     "archiver.formats.wp_json",  # JSON with WordPress REST `{"rendered": ...}` fields
+    "archiver.formats.blogger_json",  # JSON of Blogger API `blogger#post` resources
+    "archiver.formats.ghost_json",  # JSON opening with Ghost's export `meta.exported_on`, or a Ghost API response
+    "archiver.formats.pelican",  # `Key: value` header lines naming a Title, no fence (before front matter)
+    "archiver.formats.rst",  # reStructuredText: a .rst name or a Pelican field list at the top
     "archiver.formats.frontmatter",  # a fence (`---`, `+++`, `{`) and a body; after whole-JSON formats
     "archiver.formats.wxr",  # XML declaring the WordPress export namespace (before plain feeds)
+    "archiver.formats.blogger",  # Atom with Blogger's kind terms or 2018 namespace (before plain feeds)
     "archiver.formats.feed",  # XML rooted at rss / feed / rdf:RDF (before HTML pages)
+    "archiver.formats.substack",  # the header row of Substack's posts.csv (alone: a clear error)
+    "archiver.formats.medium",  # Medium's export HTML: its stylesheet or an h-entry article (before pages)
     "archiver.formats.html_page",
 )
 
@@ -41,7 +48,7 @@ def _modules() -> Iterator[ModuleType]:
 
 
 # XML declares its own encoding and its parsers read UTF-16 themselves; other formats get UTF-8.
-XML_FORMATS = {"feed", "wxr"}
+XML_FORMATS = {"feed", "wxr", "blogger"}
 
 
 def detect(data: bytes, name: str = "") -> ModuleType:
@@ -61,7 +68,7 @@ def detect(data: bytes, name: str = "") -> ModuleType:
 
 
 # Formats whose whole input is one post: over MAX_POST_BYTES it is refused before it is parsed.
-ONE_POST_FORMATS = {"frontmatter", "html"}
+ONE_POST_FORMATS = {"frontmatter", "html", "pelican", "rst", "medium"}
 
 
 def parse(item: Input, *, max_post_bytes: int = limits.MAX_POST_BYTES) -> list[RawPost]:

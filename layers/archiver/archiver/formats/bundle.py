@@ -14,6 +14,7 @@ import posixpath
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import IO, TYPE_CHECKING
 
 from archiver.errors import ArchiverError, InputTooLarge, ParseError, PostTooLarge
@@ -38,6 +39,12 @@ MAX_RATIO = 100  # uncompressed : compressed, per entry (zip) or per stream (gzi
 RATIO_FLOOR = 1024**2  # below 1 MiB produced, a high ratio is harmless (tiny repetitive files)
 MAX_DEPTH = 1  # a bundle may hold bundles, those may not
 MAX_WARNINGS = 50
+
+# Exports spread over many files of one zip (an index and bodies, or posts beside account data) are read
+# by their own module, chosen by the zip's entry names: `layout_root(names) -> str | None` (the export's
+# folder in the zip, "" at the top), `wants(path, root) -> bool` (the entries to read; the rest is not
+# posts) and `parse_export(inputs, root, warn) -> Iterator[RawPost]`. Other zips are read entry by entry.
+LAYOUT_MODULES = ("archiver.formats.substack", "archiver.formats.medium")
 
 _CHUNK = 64 * 1024
 _SNIFF_BYTES = 4096  # formats.SNIFF_BYTES: enough of an entry to know its format
@@ -184,7 +191,8 @@ def _skip_reason(path: str) -> str | None:
     return None
 
 
-def _zip_entries(item: Input, budget: _Budget) -> Iterator[tuple[str, bytes]]:
+def _zip_entries(item: Input, budget: _Budget,
+                 select: Callable[[str], bool] | None = None) -> Iterator[tuple[str, bytes]]:
     import zipfile
 
     try:
@@ -196,7 +204,7 @@ def _zip_entries(item: Input, budget: _Budget) -> Iterator[tuple[str, bytes]]:
         if len(infos) > MAX_ENTRIES:  # early and cheap; the running count below is the real check
             raise InputTooLarge(f"{budget.name}: zip lists {len(infos)} entries (limit {MAX_ENTRIES})")
         for info in infos:
-            if info.is_dir():
+            if info.is_dir() or (select is not None and not select(info.filename)):
                 continue
             yield from _checked(info.filename, budget, lambda info=info: _zip_read(archive, info, budget))
 
@@ -294,9 +302,38 @@ def _entries(item: Input, budget: _Budget) -> Iterator[tuple[str, bytes]]:
     raise ParseError(f"{item.name or 'input'}: not a zip, tar or gzip archive")
 
 
+def _layout(item: Input) -> tuple[ModuleType, str] | None:
+    """The export layout module that claims this zip by its entry names, and the export's folder."""
+    import importlib
+    import zipfile
+
+    if not item.head(4).startswith(_ZIP):
+        return None
+    try:
+        with zipfile.ZipFile(item.open()) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return None  # _zip_entries reports it
+    for module_name in LAYOUT_MODULES:
+        module = importlib.import_module(module_name)
+        root = module.layout_root(names)
+        if root is not None:
+            return module, root
+    return None
+
+
 def _parse(item: Input, budget: _Budget, depth: int, prefix: str) -> Iterator[RawPost]:
     from archiver.formats import detect, parse_as
 
+    layout = _layout(item)
+    if layout is not None:
+        module, root = layout
+        entries = _zip_entries(item, budget, select=lambda path: module.wants(path, root))
+        inputs = (Input(data=data, name=path, origin=item.origin) for path, data in entries)
+        for post in module.parse_export(inputs, root, budget.warn):
+            post.extra["bundle_entry"] = prefix + post.extra.get("bundle_entry", "")
+            yield post
+        return
     for path, data in _entries(item, budget):
         full = f"{prefix}{path}"
         entry = Input(data=data, name=full, origin=item.origin)

@@ -215,9 +215,13 @@ def to_raw_post(meta: dict[str, Any], body: str, name: str, warnings: list[str])
 
 
 def first(meta: dict[str, Any], *keys: str) -> Any:
-    """The first present, non-empty value among the keys, with one-element lists unwrapped."""
+    """The first present, non-empty value among the keys, with one-element lists unwrapped.
+
+    Keys written with other capitals (`Title:`, `Date:`, as Pelican users write YAML headers) match too.
+    """
+    folded = {str(k).lower(): k for k in meta}
     for key in keys:
-        value = unwrap(meta.get(key))
+        value = unwrap(meta.get(key, meta.get(folded.get(key.lower(), key))))
         if value not in (None, "", []):
             return value
     return None

@@ -64,8 +64,9 @@ def sniff(head: bytes, name: str = "") -> bool:
     return name.lower().endswith((".html", ".htm", ".xhtml"))
 
 
-def decode(data: bytes) -> tuple[str, str, list[str]]:
-    """Bytes to text: BOM, then valid UTF-8, then a declared charset (meta or XML), then windows-1252.
+def decode(data: bytes, http_charset: str | None = None) -> tuple[str, str, list[str]]:
+    """Bytes to text: BOM, then valid UTF-8, then a declared charset (the HTTP header's of a fetched
+    page, else meta or XML), then windows-1252.
 
     Valid UTF-8 with non-ASCII bytes wins over a declared legacy charset: saved pages often keep a
     stale `charset=iso-8859-1` after being re-encoded, while legacy text is almost never valid UTF-8.
@@ -76,6 +77,7 @@ def decode(data: bytes) -> tuple[str, str, list[str]]:
     head = data[:4096]
     declared = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
     name = declared.group(1).decode("ascii", "replace").lower() if declared else None
+    name = http_charset.lower() if http_charset else name  # WHATWG: the header wins over <meta>
     warnings: list[str] = []
     codec = None
     if name:
@@ -110,7 +112,7 @@ def parse(item: Input) -> Iterator[RawPost]:
     from archiver.extract.content import extract_content
     from archiver.extract.metadata import extract_metadata
 
-    text, encoding, warnings = decode(item.read_bytes())
+    text, encoding, warnings = decode(item.read_bytes(), item.charset)
     # lxml refuses str input that carries an XML encoding declaration
     markup = re.sub(r"\A\s*<\?xml[^>]*\?>", "", text)
     if not markup.strip():

@@ -64,19 +64,20 @@ class LocalFunction:
         with _environment(self.resources.environment), contextlib.redirect_stdout(sys.stderr):
             return self.handler(event, context or LambdaContext())
 
-    def drain_queue(self, *, batch_size: int = 10) -> list[dict[str, Any]]:
-        """Poll the inbox queue and hand each batch to the handler, as the SQS trigger does.
+    def drain_queue(self, *, batch_size: int = 10, queue_url: str | None = None) -> list[dict[str, Any]]:
+        """Poll the inbox queue (or `queue_url`) and hand each batch to the handler, as the SQS trigger does.
 
         Returns the handler's responses. Messages reported as failed are left on the queue (in
         AWS they return after the visibility timeout and, after maxReceiveCount, go to the DLQ).
         """
         sqs = self.aws.client("sqs")
-        queue_arn = sqs.get_queue_attributes(QueueUrl=self.resources.queue_url, AttributeNames=["QueueArn"])[
+        queue_url = queue_url or self.resources.queue_url
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"]["QueueArn"]
         responses = []
         empty_polls = 0
         while empty_polls < MAX_EMPTY_POLLS:
-            messages = sqs.receive_message(QueueUrl=self.resources.queue_url, MaxNumberOfMessages=batch_size,
+            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=batch_size,
                                            WaitTimeSeconds=0, AttributeNames=["All"]).get("Messages", [])
             if not messages:
                 empty_polls += 1
@@ -87,7 +88,7 @@ class LocalFunction:
             failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
             done = [m for m in messages if m["MessageId"] not in failed]
             if done:
-                sqs.delete_message_batch(QueueUrl=self.resources.queue_url, Entries=[
+                sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
         return responses
 

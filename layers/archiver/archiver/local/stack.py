@@ -41,6 +41,7 @@ ARCHIVE_BUCKET_ID = "ArchiveBucket"
 TABLE_ID = "ArchiveTable"
 QUEUE_ID = "InboxQueue"
 DEAD_LETTER_QUEUE_ID = "InboxDeadLetterQueue"
+FETCH_QUEUE_ID = "FetchQueue"
 
 # Resource types with no local meaning, skipped on purpose (and only here):
 # - the function and its layer: moto cannot run Lambda without Docker; the local runner calls
@@ -104,6 +105,7 @@ class LocalResources:
     environment: dict[str, str]
     # Every created resource's Ref value by logical id (bucket/table name, queue URL).
     physical_ids: dict[str, str] = field(default_factory=dict)
+    fetch_queue_url: str = ""
 
 
 class LocalAWS:
@@ -215,6 +217,7 @@ class LocalAWS:
             dead_letter_queue_url=physical_ids[DEAD_LETTER_QUEUE_ID],
             environment=function_environment(self.template, context),
             physical_ids=physical_ids,
+            fetch_queue_url=physical_ids.get(FETCH_QUEUE_ID, ""),
         )
         return self.resources
 
@@ -269,6 +272,8 @@ class LocalAWS:
     def _create_queue(self, logical_id: str, props: dict[str, Any], context: Mapping[str, Any]) -> dict:
         sqs = self.client("sqs")
         name = props.get("QueueName") or self._default_name(logical_id, context)
+        if props.get("FifoQueue") and not name.endswith(".fifo"):
+            name += ".fifo"  # as CloudFormation names a FIFO queue it names itself
         attributes = {}
         for key in _SQS_ATTRIBUTES:
             if key in props:

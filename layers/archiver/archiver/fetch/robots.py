@@ -1,0 +1,137 @@
+"""robots.txt (RFC 9309), parsed by protego and cached per origin for the life of one cache (one job).
+
+Fetched with the same HttpClient (guarded, capped, redirects followed up to its cap):
+4xx means no rules (allow all), 5xx or an unreachable server means disallow all for this run,
+a body over 500 KiB is cut at the last full line, and UnsafeURL is raised, not turned into a rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from protego import Protego
+
+from archiver.fetch.errors import FetchError, HttpError, RobotsDisallowed, TooManyRedirects, UnsafeURL
+from archiver.fetch.http import HttpClient
+
+AGENT = "PostArchiver"
+MAX_ROBOTS_BYTES = 500 * 1024  # RFC 9309 2.5: parse at least 500 KiB
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str:
+    """scheme://host[:port] of `url`, lower-case, default port left out: the key robots.txt rules apply to."""
+    parts = urlsplit(url)
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    return f"{scheme}://{host}" if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{scheme}://{host}:{port}"
+
+
+@dataclass(frozen=True)
+class Robots:
+    """The robots.txt rules of one origin as they apply to `agent`."""
+
+    agent: str = AGENT
+    parser: Protego | None = None  # None: no rules
+    disallow_all: bool = False
+    reason: str = ""  # how the rules were obtained, e.g. "robots.txt answered 404: no rules"
+    text: str | None = None  # the robots.txt as fetched ("" for no file): what a RobotsStore keeps
+
+    @classmethod
+    def from_text(cls, text: str, agent: str = AGENT, reason: str = "") -> Robots:
+        return cls(agent, parser=Protego.parse(text) if text else None, reason=reason, text=text)
+
+    def allowed(self, url: str) -> bool:
+        if urlsplit(url).path == "/robots.txt":
+            return True  # RFC 9309 2.2.2: implicitly allowed
+        if self.disallow_all:
+            return False
+        return self.parser is None or self.parser.can_fetch(url, self.agent)
+
+    @property
+    def crawl_delay(self) -> float | None:
+        """Seconds to wait between requests: Crawl-delay, or Request-rate (n/Ts -> T/n s), the longer of the two."""
+        if self.parser is None:
+            return None
+        delays = []
+        delay = self.parser.crawl_delay(self.agent)
+        if delay is not None:
+            delays.append(float(delay))
+        rate = self.parser.request_rate(self.agent)
+        if rate is not None and rate.requests:
+            delays.append(rate.seconds / rate.requests)
+        return max(delays) if delays else None
+
+
+class RobotsStore(Protocol):
+    """Where fetched robots.txt files outlive a job: the archive table (see SourceStore)."""
+
+    def load_robots(self, origin: str, max_age: float) -> tuple[str, str] | None: ...
+
+    def save_robots(self, origin: str, text: str, reason: str) -> None: ...
+
+
+class RobotsCache:
+    """robots.txt rules per origin, each fetched at most once in the cache's life (make one per job).
+
+    With a `store`, a robots.txt fetched by any worker within `max_age` seconds (a day, as RFC 9309
+    allows) is reused instead of fetched again; rules that only hold for one run (disallow all after
+    a 5xx or an unreachable server) are never stored.
+    """
+
+    def __init__(self, client: HttpClient, agent: str = AGENT, *, store: RobotsStore | None = None,
+                 max_age: float = 24 * 3600):
+        self.client = client
+        self.agent = agent
+        self.store = store
+        self.max_age = max_age
+        self._rules: dict[str, Robots] = {}
+
+    def rules(self, url: str) -> Robots:
+        """The rules for `url`'s origin (fetched now if not yet); UnsafeURL when the origin may not be reached."""
+        origin = origin_of(url)
+        if origin not in self._rules:
+            stored = self.store.load_robots(origin, self.max_age) if self.store else None
+            if stored is not None:
+                self._rules[origin] = Robots.from_text(stored[0], self.agent, reason=stored[1])
+            else:
+                robots = self._rules[origin] = self._fetch(origin)
+                if self.store and robots.text is not None:
+                    self.store.save_robots(origin, robots.text, robots.reason)
+        return self._rules[origin]
+
+    def ensure_allowed(self, url: str) -> Robots:
+        """The rules for `url`, or RobotsDisallowed when they forbid fetching it."""
+        robots = self.rules(url)
+        if not robots.allowed(url):
+            reason = f" ({robots.reason})" if robots.reason else ""
+            raise RobotsDisallowed(f"robots.txt of {origin_of(url)} disallows {url} for {self.agent}{reason}")
+        return robots
+
+    def _fetch(self, origin: str) -> Robots:
+        robots_url = f"{origin}/robots.txt"
+        try:
+            response = self.client.get(robots_url, accept="text/plain, */*;q=0.1", max_bytes=MAX_ROBOTS_BYTES,
+                                       truncate=True)
+        except UnsafeURL:
+            raise
+        except HttpError as exc:
+            # 429 is a 4xx but says "too fast", not "no file": treated like 5xx, as the big crawlers do.
+            if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
+                return Robots(self.agent, reason=f"robots.txt answered {exc.status}: no rules", text="")
+            return Robots(self.agent, disallow_all=True,
+                          reason=f"robots.txt answered {exc.status}: nothing allowed in this run")
+        except TooManyRedirects:
+            return Robots(self.agent, reason="robots.txt redirects too often: treated as unavailable, no rules")
+        except FetchError as exc:
+            return Robots(self.agent, disallow_all=True,
+                          reason=f"robots.txt unreachable ({exc.code}): nothing allowed in this run")
+        body = response.body
+        if len(body) >= MAX_ROBOTS_BYTES and b"\n" in body:
+            body = body[: body.rindex(b"\n") + 1]  # never half a rule
+        return Robots.from_text(body.decode("utf-8", errors="replace"), self.agent,
+                                reason=f"robots.txt from {response.final_url}")

@@ -1,0 +1,36 @@
+"""Building the fetch machinery from settings: one HTTP client (one requests.Session) per worker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, tzinfo
+from typing import TYPE_CHECKING
+
+from archiver.config import Settings
+
+if TYPE_CHECKING:
+    from archiver.fetch.http import HttpClient
+    from archiver.fetch.worker import FetchContext
+    from archiver.source_store import SourceStore
+    from archiver.store import ArchiveStore
+
+
+def http_client(settings: Settings) -> HttpClient:
+    from archiver.fetch.guard import Guard
+    from archiver.fetch.http import HttpClient, user_agent
+
+    return HttpClient(guard=Guard.from_setting(settings.fetch_allow_networks),
+                      user_agent=user_agent(settings.fetch_contact_url),
+                      max_bytes=settings.fetch_max_bytes, connect_timeout=settings.fetch_connect_timeout,
+                      read_timeout=settings.fetch_read_timeout, deadline=settings.fetch_deadline)
+
+
+def fetch_context(settings: Settings, client: HttpClient, archive: ArchiveStore, sources: SourceStore, *,
+                  default_tz: tzinfo = UTC, deadline: Callable[[], float] | None = None) -> FetchContext:
+    """A job's context: robots.txt files are shared through the table, so a host's is fetched once a day."""
+    from archiver.fetch.robots import RobotsCache
+    from archiver.fetch.worker import FetchContext
+
+    return FetchContext(client=client, robots=RobotsCache(client, store=sources), archive=archive,
+                        host_delay=settings.fetch_host_delay, default_tz=default_tz, deadline=deadline,
+                        margin=settings.fetch_margin_seconds)

@@ -1,0 +1,45 @@
+"""Adding a source: what the user's URL is (discovered when the kind is not given) and its record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, get_args
+
+from archiver import ids
+from archiver.fetch.discover import DiscoveryError, classify
+from archiver.fetch.schedule import iso, parse_interval
+from archiver.model import FullMode, Source, SourceKind
+
+if TYPE_CHECKING:
+    from archiver.fetch.http import Response
+
+KINDS: tuple[str, ...] = get_args(SourceKind)
+FULL_MODES: tuple[str, ...] = get_args(FullMode)
+
+
+def source_id(url: str) -> str:
+    """A source's id: from the URL it fetches, so adding the same feed twice updates one source."""
+    return ids.short_hash("source:" + ids.normalize_url(url))
+
+
+def new_source(url: str, *, get: Callable[[str], Response], now: datetime, kind: str | None = None,
+               every: str | int = "1h", full: str = "auto") -> Source:
+    """A Source for `url`, due now. Without a kind the URL is fetched once to find out what it is:
+    a site's home page gives its WordPress API or its feed; a WordPress kind on a page looks for the API.
+    """
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
+    if full not in FULL_MODES:
+        raise ValueError(f"unknown full-article mode {full!r}: use one of {', '.join(FULL_MODES)}")
+    every_seconds = parse_interval(every)
+    fetch_url, site_url = url, None
+    if kind in (None, "wordpress"):
+        response = get(url)
+        found = classify(response.final_url, response.content_type, response.body, response.headers.get("link"))
+        if kind == "wordpress" and found.kind != "wordpress":
+            raise DiscoveryError(f"{url}: no WordPress REST API announced (Link rel=\"https://api.w.org/\")")
+        kind, fetch_url = found.kind, found.url
+        site_url = found.site_url or (url if found.url != url else None)
+    return Source(id=source_id(fetch_url), url=fetch_url, kind=kind, site_url=site_url, every_seconds=every_seconds,
+                  full=full, added_at=iso(now), next_due_at=iso(now))

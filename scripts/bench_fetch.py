@@ -1,0 +1,233 @@
+"""Benchmark: fetching many feeds on many hosts, twice, against the floor of bare `requests.get`.
+
+    .venv/bin/python scripts/bench_fetch.py [--hosts 50] [--feeds-per-host 10] [--entries 50]
+                                            [--concurrency 8] [--out docs/benchmarks.md]
+
+Each host is a fixture server of its own on 127.0.0.1 (a port each), serving RSS feeds with
+ETag/Last-Modified. In one process, against the embedded local AWS (moto server), it measures:
+
+  floor      every feed URL with bare `requests.get`, hosts spread over `concurrency` threads, each
+             host's feeds one after another (as politeness requires), nothing archived
+  dropped    the same feed documents archived as dropped files (`archive_input`): the archiving cost
+  first run  every source due: one job per host, `concurrency` workers, each with its own HTTP
+             client (host delay 0): GET, save raw, parse, normalize, store, source state
+  second run every source due again: conditional GETs only, answered 304
+
+Storage calls are counted with botocore event hooks; requests from the servers' own logs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import resource
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from docs_section import write_section  # scripts/ is on the path of a script run as `python scripts/...`
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADING = "## Fetching: many feeds on many hosts"
+WORDS = ("harbour", "ferry", "strike", "council", "bridge", "tide", "storm", "quay", "island", "market", "school",
+         "library", "road", "rail", "port", "weather", "budget", "election", "festival", "museum", "hospital")
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems", "PutObject"}
+
+
+@dataclass
+class Phase:
+    name: str
+    wall: float
+    cpu: float
+    requests: int = 0
+    conditional: int = 0
+    posts: int = 0
+    calls: Counter | None = None
+
+
+def feed_document(host_url: str, feed: int, entries: int) -> bytes:
+    """An RSS feed of `entries` distinct stories with full content (no page fetches needed)."""
+    items = []
+    for n in range(entries):
+        words = " ".join(WORDS[(feed * 7 + n * 3 + i) % len(WORDS)] for i in range(120))
+        link = f"{host_url}/feed{feed}/story-{n}"
+        items.append(f"<item><title>Story {n} of feed {feed} at {host_url}</title><link>{link}</link>"
+                     f"<guid>{link}</guid><pubDate>Tue, 05 Nov 2024 10:{n % 60:02d}:00 GMT</pubDate>"
+                     f"<description><![CDATA[<p>{words}.</p><p>{words[::-1]}.</p><p>Feed {feed}, story {n}.</p>]]>"
+                     "</description></item>")
+    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Feed {feed}</title>'
+            f"<link>{host_url}/</link><description>bench</description>{''.join(items)}</channel></rss>").encode()
+
+
+def timed(name: str, work: Callable[[], Any]) -> tuple[Phase, Any]:
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = work()
+    return Phase(name, time.perf_counter() - wall, time.process_time() - cpu), result
+
+
+def bench(hosts: int, feeds_per_host: int, entries: int, concurrency: int) -> list[Phase]:
+    import requests
+
+    from archiver.fetch.guard import Guard
+    from archiver.fetch.http import HttpClient
+    from archiver.fetch.jobs import plan_jobs
+    from archiver.fetch.robots import RobotsCache
+    from archiver.fetch.schedule import iso
+    from archiver.fetch.worker import FetchContext, run_job
+    from archiver.local.stack import LocalAWS
+    from archiver.local.web import FixtureWeb
+    from archiver.model import Input, Origin, Source
+    from archiver.pipeline import archive_input
+    from archiver.source_store import SourceStore
+    from archiver.store import ArchiveStore
+
+    phases = []
+    with contextlib.ExitStack() as stack:
+        sites = [stack.enter_context(FixtureWeb()) for _ in range(hosts)]
+        feeds: dict[str, list[str]] = {}  # host -> its feed URLs
+        documents: dict[str, bytes] = {}
+        for site in sites:
+            base = site.url("127.0.0.1", "")
+            for feed in range(feeds_per_host):
+                url = site.url("127.0.0.1", f"/feed{feed}.xml")
+                documents[url] = feed_document(base, feed, entries)
+                site.add("127.0.0.1", f"/feed{feed}.xml", documents[url], "application/rss+xml")
+                feeds.setdefault(f"127.0.0.1:{site.port}", []).append(url)
+
+        def site_requests() -> tuple[int, int]:
+            logged = [r for site in sites for r in site.requests()]
+            for site in sites:
+                site.clear_log()
+            return len(logged), sum(r.conditional for r in logged)
+
+        def per_host(work: Callable[[str, list[str]], Any]) -> list[Any]:
+            with ThreadPoolExecutor(concurrency) as pool:
+                return list(pool.map(lambda item: work(*item), feeds.items()))
+
+        def floor_host(host: str, urls: list[str]) -> int:
+            return sum(len(requests.get(url, timeout=30).content) for url in urls)
+
+        phase, _ = timed("floor: bare requests.get", lambda: per_host(floor_host))
+        phase.requests, phase.conditional = site_requests()
+        phases.append(phase)
+
+        aws = stack.enter_context(LocalAWS(ROOT / "template.yaml"))
+        resources = aws.create_resources()
+        calls: Counter = Counter()
+        lock = threading.Lock()
+
+        def count(model: Any, **_: Any) -> None:
+            with lock:
+                calls[model.name] += 1
+
+        def stores() -> tuple[ArchiveStore, SourceStore]:
+            s3, ddb = aws.client("s3"), aws.client("dynamodb")
+            for client in (s3, ddb):
+                client.meta.events.register("before-call.*.*", count)
+            return (ArchiveStore(s3, ddb, archive_bucket=resources.archive_bucket, table_name=resources.table_name),
+                    SourceStore(ddb, resources.table_name))
+
+        archive, sources = stores()
+
+        def drop_host(host: str, urls: list[str]) -> int:
+            archived = 0
+            for url in urls:
+                item = Input(data=documents[url], name=url.rsplit("/", 1)[1], origin=Origin("url", url))
+                archived += len(archive_input(item, archive).post_ids)
+            return archived
+
+        calls.clear()
+        phase, archived = timed("dropped as files: archive_input", lambda: per_host(drop_host))
+        phase.posts, phase.calls = sum(archived), Counter(calls)
+        phases.append(phase)
+
+        aws.reset()  # the fetch runs start from an empty archive, as the dropped files did
+        guard = Guard.from_setting("127.0.0.0/8")
+        now = iso(datetime.now(UTC))
+        registered = [Source(id=f"s{i}", url=url, kind="feed", full="auto", next_due_at=now)
+                      for i, url in enumerate(u for urls in feeds.values() for u in urls)]
+        for source in registered:
+            sources.put(source)
+        jobs = plan_jobs(registered)
+
+        def run_jobs() -> list[Any]:
+            def work(job: Any) -> Any:
+                with HttpClient(guard=guard, user_agent="PostArchiver/bench (+https://example.invalid)") as http:
+                    context = FetchContext(client=http, robots=RobotsCache(http, store=sources), archive=archive,
+                                           host_delay=0.0)
+                    return run_job(list(job.sources), sources, context)
+
+            with ThreadPoolExecutor(concurrency) as pool:
+                return list(pool.map(work, jobs))
+
+        for name in ("first run: fetch and archive", "second run: all due again"):
+            if name.startswith("second"):
+                for source in registered:
+                    fresh = sources.get(source.id)
+                    fresh.next_due_at = now
+                    sources.put(fresh)
+            site_requests()
+            calls.clear()
+            phase, results = timed(name, run_jobs)
+            phase.requests, phase.conditional = site_requests()
+            phase.posts = sum(r.new + r.updated for result in results for r in result.reports)
+            phase.calls = Counter(calls)
+            phases.append(phase)
+    return phases
+
+
+def report(phases: list[Phase], args: argparse.Namespace) -> str:
+    floor, dropped, first, second = phases
+    feeds = args.hosts * args.feeds_per_host
+    lines = [
+        HEADING, "",
+        f"{feeds} RSS feeds on {args.hosts} hosts (one fixture server per host on 127.0.0.1), {args.entries} "
+        f"entries each ({feeds * args.entries:,} posts), {args.concurrency} workers; storage is the embedded local "
+        "AWS (moto server, over HTTP). Wall time, and CPU time of this process (the servers and moto run in it "
+        "too). Regenerate with `make bench` (`scripts/bench_fetch.py`).", "",
+        "| phase | wall s | CPU s | requests | conditional | posts archived | storage calls | storage writes |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for p in phases:
+        total = sum(p.calls.values()) if p.calls else 0
+        writes = sum(n for op, n in (p.calls or {}).items() if op in WRITES)
+        lines.append(f"| {p.name} | {p.wall:.1f} | {p.cpu:.1f} | {p.requests} | {p.conditional} | {p.posts:,} | "
+                     f"{total:,} | {writes:,} |")
+    budget = 2 * floor.wall + dropped.wall
+    second_writes = {op: n for op, n in (second.calls or {}).items() if op in WRITES}
+    lines += ["",
+              f"- First run: {first.wall:.1f} s against a target of 2 x floor + archiving the same posts as dropped "
+              f"files = 2 x {floor.wall:.1f} + {dropped.wall:.1f} = {budget:.1f} s: "
+              f"{'met' if first.wall <= budget else 'NOT met'} ({first.wall / budget:.2f} of the target).",
+              f"- Second run: {second.requests} requests for {feeds} feeds, {second.conditional} of them conditional; "
+              f"{second.posts} posts archived; writes: {dict(second_writes) or 'none'} "
+              "(one UpdateItem per source: its health and next due time, the fetch's outcome).",
+              f"- Peak RSS of the whole benchmark process: "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB.", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hosts", type=int, default=50)
+    parser.add_argument("--feeds-per-host", type=int, default=10)
+    parser.add_argument("--entries", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--out", type=Path, help="write the results section into this Markdown file")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    section = report(bench(args.hosts, args.feeds_per_host, args.entries, args.concurrency), args)
+    print(section)
+    if args.out:
+        write_section(args.out, HEADING, section)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

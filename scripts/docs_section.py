@@ -1,0 +1,17 @@
+"""Write one benchmark's section into a Markdown file, leaving the other sections alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def write_section(path: Path, heading: str, section: str) -> None:
+    """Replace the section that starts with `heading` (up to the next `## `), or append it."""
+    text = path.read_text("utf-8") if path.exists() else "# Benchmarks\n"
+    start = text.find(heading)
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + len(heading))
+        text = text[:start] + section + (text[end + 1:] if end != -1 else "")
+    path.write_text(text, "utf-8")
