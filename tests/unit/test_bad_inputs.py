@@ -278,3 +278,17 @@ def test_urls_that_cannot_be_parsed_are_dropped_not_raised(url):
                   image=url, canonical_url=url, site_url="https://site.example/")
     post = normalize(raw, Origin("file", "x"), archived_at=ARCHIVED_AT)
     assert post.url is None and post.image is None
+
+
+def test_a_site_url_with_a_control_character_is_no_base_for_links():
+    # nh3 raised "invalid url_relative base URL" (found by the property test on a mutated RSS feed).
+    raw = RawPost(format="rss", body='<p><a href="/x">x</a> text</p>', title="t", site_url="h\x01ttps://blog.example/")
+    post = normalize(raw, Origin("file", "x"), archived_at=ARCHIVED_AT)
+    assert "text" in post.text
+
+
+def test_a_page_holding_control_characters_is_read():
+    # lxml refused the extractors' output ("All strings must be XML compatible").
+    [post] = posts_of(b"<html><body><p>Hello \x1b world \x01 again</p></body></html>", "page.html")
+    assert "Hello" in post.text
+    assert not any(c in post.text for c in "\x1b\x01")

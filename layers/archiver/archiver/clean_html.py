@@ -136,17 +136,23 @@ def sanitize(html: str, base_url: str | None = None) -> str:
     Every URL attribute is held to the same schemes: nh3 checks `href` and `src` but passes
     `cite` (on blockquote and q) as it is, `javascript:` included, so `_url_attribute` checks them all.
     """
-    return nh3.clean(
-        html,
+    options = dict(
         tags=ALLOWED_TAGS,
         clean_content_tags=DROPPED_WITH_CONTENT,
         attributes=ALLOWED_ATTRIBUTES,
-        attribute_filter=lambda element, attribute, value: _url_attribute(attribute, value, base_url),
         url_schemes=URL_SCHEMES,
         strip_comments=True,
         link_rel="noopener noreferrer nofollow",
-        url_relative=("rewrite_with_base", base_url) if base_url else None,
     )
+    if base_url:
+        try:
+            return nh3.clean(html, **options, url_relative=("rewrite_with_base", base_url),
+                             attribute_filter=lambda element, attribute, value: _url_attribute(attribute, value,
+                                                                                                 base_url))
+        except ValueError:  # nh3 refuses a base it cannot parse ("h\x01ttps://..."): keep relative URLs
+            pass
+    return nh3.clean(html, **options,
+                     attribute_filter=lambda element, attribute, value: _url_attribute(attribute, value, None))
 
 
 def _url_attribute(attribute: str, value: str, base_url: str | None) -> str | None:
