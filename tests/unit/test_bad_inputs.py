@@ -7,6 +7,7 @@ names too long for a key, posts too large to normalize.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import struct
@@ -16,7 +17,7 @@ import zlib
 import pytest
 
 from archiver import cli, ids
-from archiver.errors import FrontMatterError, ParseError, PostTooLarge, UnsupportedFormat
+from archiver.errors import ArchiverError, FrontMatterError, ParseError, PostTooLarge, UnsupportedFormat
 from archiver.formats import bundle
 from archiver.model import Input, Origin, Post, RawPost
 from archiver.normalize import normalize
@@ -292,3 +293,18 @@ def test_a_page_holding_control_characters_is_read():
     [post] = posts_of(b"<html><body><p>Hello \x1b world \x01 again</p></body></html>", "page.html")
     assert "Hello" in post.text
     assert not any(c in post.text for c in "\x1b\x01")
+
+
+def test_zips_with_random_bytes_flipped_end_in_posts_or_an_archiver_error():
+    # Found by the property test: ValueError (negative seek), NotImplementedError (zip version),
+    # IndexError (an empty entry name) escaped the bundle reader.
+    import random
+
+    good = zipped({"a.md": b"---\ntitle: x\n---\nbody\n", "b.md": b"---\ntitle: y\n---\nbody\n"})
+    rng = random.Random(5)
+    for _ in range(1500):
+        data = bytearray(good)
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        with contextlib.suppress(ArchiverError):
+            posts_of(bytes(data), "p.zip")

@@ -197,14 +197,15 @@ def _zip_entries(item: Input, budget: _Budget,
 
     try:
         archive = zipfile.ZipFile(item.open())
-    except (zipfile.BadZipFile, OSError) as exc:
+    # ValueError: a corrupt directory's offsets; NotImplementedError: a version or method zipfile lacks
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
         raise ParseError(f"{item.name or 'bundle'}: not a readable zip archive ({exc})") from exc
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_ENTRIES:  # early and cheap; the running count below is the real check
             raise InputTooLarge(f"{budget.name}: zip lists {len(infos)} entries (limit {MAX_ENTRIES})")
         for info in infos:
-            if info.is_dir() or (select is not None and not select(info.filename)):
+            if not info.filename or info.is_dir() or (select is not None and not select(info.filename)):
                 continue
             yield from _checked(info.filename, budget, lambda info=info: _zip_read(archive, info, budget))
 
@@ -215,7 +216,8 @@ def _zip_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) 
     try:
         with archive.open(info) as stream:
             return _read_entry(stream, budget, info.filename, info.compress_size)
-    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError, zlib.error) as exc:
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError, zlib.error,
+            ValueError) as exc:
         raise ParseError(f"unreadable zip entry ({exc})") from exc
 
 
@@ -312,7 +314,7 @@ def _layout(item: Input) -> tuple[ModuleType, str] | None:
     try:
         with zipfile.ZipFile(item.open()) as archive:
             names = archive.namelist()
-    except (zipfile.BadZipFile, OSError):
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
         return None  # _zip_entries reports it
     for module_name in LAYOUT_MODULES:
         module = importlib.import_module(module_name)
