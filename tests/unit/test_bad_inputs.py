@@ -308,3 +308,14 @@ def test_zips_with_random_bytes_flipped_end_in_posts_or_an_archiver_error():
             data[rng.randrange(len(data))] = rng.randrange(256)
         with contextlib.suppress(ArchiverError):
             posts_of(bytes(data), "p.zip")
+
+
+def test_metadata_for_the_table_item_is_bounded_and_kept_whole_in_front_matter():
+    # 100,000 tags made the post's DynamoDB item exceed 400 KB: a store_error, the post not archived.
+    tags = [f"t{i}" for i in range(100_000)]
+    post = post_of(("---\ntitle: " + "T" * 5000 + "\ntags: [" + ", ".join(tags) + "]\nauthor: " + "a" * 1000
+                    + "\n---\nbody\n").encode())
+    assert post.tags == tags[:500]
+    assert len(post.title) <= 2001 and len(post.authors[0]) <= 201
+    assert len(post.front_matter["tags"]) == 100_000
+    assert any("tags: 100000 values" in w for w in post.warnings)

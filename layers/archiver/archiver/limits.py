@@ -15,6 +15,11 @@ from typing import Any
 # One post's body (config.Settings.max_post_bytes): normalizing a 5 MB Markdown post peaks at ~310 MB
 # and takes ~30 s (docs/reliability.md); the worst Markdown (all punctuation) costs ~40 ms per KB.
 MAX_POST_BYTES = 4 * 1024**2
+# Metadata copied onto the post's table item (400 KB at most in DynamoDB): bounded with a warning;
+# the values as found stay whole in post.json's `front_matter`.
+MAX_TITLE_CHARS = 2000
+MAX_TERMS = 500  # authors, categories, tags: each
+MAX_TERM_CHARS = 200
 MAX_NESTING = 64  # levels of lists and objects; real front matter and feed items use under ten
 MAX_YAML_NODES = 200_000  # values of a YAML document once its aliases are expanded
 MAX_FRONT_MATTER_CHARS = 1024**2  # metadata, not content: YAML is read at ~100 KB/s in pure Python

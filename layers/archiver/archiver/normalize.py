@@ -59,12 +59,12 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
         autop=bool(raw.extra.get("wpautop")) and raw.body_format == "html",
     )
     content = analyze(content_html)
-    title = _title(raw, content.text, warnings)
+    title = _clipped(_title(raw, content.text, warnings), limits.MAX_TITLE_CHARS, "title", warnings)
     published = _date(raw.published, "published", default_tz, warnings)
     updated = _date(raw.updated, "updated", default_tz, warnings)
-    authors = [_plain(a) for a in raw.authors if _plain(a)]
-    categories = [_plain(c) for c in raw.categories if _plain(c)]
-    tags = [_plain(t) for t in raw.tags if _plain(t)]
+    authors = _terms(raw.authors, "authors", warnings)
+    categories = _terms(raw.categories, "categories", warnings)
+    tags = _terms(raw.tags, "tags", warnings)
     # What a reader sees: a change to any of it is a new version, a re-delivery is not.
     content_sha256 = ids.sha256_hex(json.dumps(
         [title, authors, dates.iso(published), dates.iso(updated), categories, tags, content_html],
@@ -147,6 +147,23 @@ def _date(value: Any, field: str, default_tz: tzinfo, warnings: list[str]) -> da
     if value not in (None, "") and parsed is None:
         warnings.append(f"{field} date not understood: {value!r}")
     return parsed
+
+
+def _terms(values: list[Any], field: str, warnings: list[str]) -> list[str]:
+    """Plain, non-empty names, at most MAX_TERMS of MAX_TERM_CHARS each: the post's record in the
+    table holds them and an item is limited to 400 KB. All of them stay in `front_matter`."""
+    terms = [_clipped(term, limits.MAX_TERM_CHARS, field, warnings) for term in map(_plain, values) if term]
+    if len(terms) > limits.MAX_TERMS:
+        warnings.append(f"{field}: {len(terms)} values, the first {limits.MAX_TERMS} kept")
+        terms = terms[: limits.MAX_TERMS]
+    return terms
+
+
+def _clipped(text: str, limit: int, field: str, warnings: list[str]) -> str:
+    if len(text) <= limit:
+        return text
+    warnings.append(f"{field}: {len(text)} characters, cut to {limit}")
+    return text[:limit].rstrip() + "\u2026"
 
 
 def check_post_size(body: str, max_post_bytes: int) -> None:
