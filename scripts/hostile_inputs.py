@@ -146,7 +146,7 @@ def hostile_inputs() -> Iterator[Hostile]:
         '{"id": "1", "title": "x", "content_text": "y", "n": ' + "7" * 5000 + "}"))
     yield Hostile("yaml-bigint.md", "bad-input", "archived", lambda: (
         "---\ntitle: x\nn: " + "7" * 5000 + "\nh: 0x" + "f" * 5000 + "\n---\nbody\n").encode())
-    yield Hostile("toml-bigint.md", "bad-input", "archived", lambda: (
+    yield Hostile("toml-bigint.md", "bad-input", "bad_front_matter", lambda: (
         "+++\ntitle = 'x'\nn = " + "7" * 5000 + "\n+++\nbody\n").encode())
     yield Hostile("json-nan.json", "bad-input", "archived", lambda: _json_feed(
         '{"id": "1", "title": "x", "content_text": "y", "score": NaN, "max": Infinity, "min": -Infinity}'))
