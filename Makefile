@@ -50,7 +50,7 @@ fi
 endef
 
 .PHONY: help setup setup-sam setup-checkov test lint validate build build-host check-build demo demo-fetch local invoke \
-	invoke-built bench bench-cold bench-fetch deploy clean eval eval-language corpus realworld
+	invoke-built bench bench-cold bench-fetch deploy clean eval eval-language corpus realworld stress
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -166,6 +166,12 @@ bench: setup ## WXR export (100 MB: memory, time per invocation) and fetching (5
 
 bench-fetch: setup ## 500 local feeds on 50 hosts fetched twice vs bare requests.get; updates docs/benchmarks.md
 	$(VENV)/bin/python scripts/bench_fetch.py --hosts 50 --feeds-per-host 10 --entries 1 --out docs/benchmarks.md
+
+stress: setup ## Hostile inputs and 1,000 ordinary ones through the local stack, pages in Chromium; writes docs/reliability.md
+	@test -x /usr/bin/chromium || { echo "error: make stress opens pages in Debian's chromium:" \
+		"apt-get install -y chromium" >&2; exit 1; }
+	$(VENV)/bin/python -m pip install --quiet -e '.[stress]'
+	$(VENV)/bin/python scripts/stress.py --out docs/reliability.md
 
 deploy: build ## sam deploy --guided (uses your AWS credentials)
 	SAM_CLI_TELEMETRY=0 $(VENV_SAM)/bin/sam deploy --guided

@@ -96,7 +96,8 @@ def archive_object(ref: ObjectRef, deadline: Deadline | None = None) -> Outcome 
 
 @tracer.capture_method
 def archive_chunk_message(chunk: Chunk, deadline: Deadline | None = None) -> Outcome:
-    outcome = archive_chunk(chunk, store, default_tz=DEFAULT_TZ, cache=raw_cache, deadline=deadline)
+    outcome = archive_chunk(chunk, store, default_tz=DEFAULT_TZ, cache=raw_cache, deadline=deadline,
+                            max_post_bytes=SETTINGS.max_post_bytes)
     metrics.add_metric(name="ChunksFailed" if outcome.status == "failed" else "ChunksArchived",
                        unit=MetricUnit.Count, value=1)
     if outcome.status == "archived":

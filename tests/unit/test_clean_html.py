@@ -403,3 +403,34 @@ def test_shortcode_like_text_inside_code_is_kept():
     out = clean(html)
     assert "[button setTitle:" in out and "<code>[gallery]</code>" in out
     assert "[ad_1]" not in out
+
+
+# --- every URL attribute alike ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        '<blockquote cite="javascript:alert(1)">quote</blockquote>',
+        '<p><q cite="javascript:alert(2)">quote</q></p>',
+        '<p><q cite=" JaVa&#09;script:alert(3)">quote</q></p>',
+        '<p><q cite="&#x6A;avascript:alert(4)">quote</q></p>',
+        '<blockquote cite="data:text/html,<script>alert(5)</script>">quote</blockquote>',
+        '<blockquote cite="vbscript:msgbox(6)">quote</blockquote>',
+    ],
+)
+def test_cite_with_a_script_scheme_is_dropped_like_href(markup):
+    out = clean(markup, base_url=BASE)
+    assert "cite" not in out
+    assert "quote" in out
+
+
+def test_cite_with_a_web_url_is_kept_and_made_absolute():
+    out = clean('<blockquote cite="/source">a</blockquote><p><q cite="https://other.org/q">b</q></p>', base_url=BASE)
+    assert 'cite="https://example.com/source"' in out
+    assert 'cite="https://other.org/q"' in out
+
+
+def test_control_characters_in_a_body_become_spaces():
+    # lxml refuses them ("All strings must be XML compatible"): found by the property test.
+    assert clean("\x01a\x00b\x0cc<p>d\x1be</p>") == "<p>a b c</p>\n<p>d e</p>"

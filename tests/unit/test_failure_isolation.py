@@ -46,7 +46,7 @@ def test_a_bug_on_one_input_is_its_failure_and_the_inputs_after_it_are_processed
 
 
 def test_a_bug_while_parsing_is_an_internal_error_of_stage_parse(monkeypatch):
-    def broken(item):
+    def broken(item, **options):
         raise AttributeError("parser bug")
 
     monkeypatch.setattr(pipeline.formats, "parse", broken)

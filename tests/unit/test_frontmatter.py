@@ -182,3 +182,24 @@ def test_capitalised_keys_name_the_title_and_date():
     assert raw.published == "2019-06-30 11:54"
     assert raw.excerpt == "Show the host"
     assert raw.front_matter["Title"] == "Footer -- Show Your Host Information"  # kept as written
+
+
+# --- linear time on hostile front matter and bodies (each would take minutes if quadratic) -----
+
+
+def test_a_hundred_thousand_terms_are_deduplicated_in_one_pass():
+    tags = [f"t{i}" for i in range(100_000)]
+    assert frontmatter.terms({"tags": [*tags, "t1", "t99999"]}, "tags") == tags
+    assert frontmatter.names([f"a{i}" for i in range(100_000)] + ["a5"]) == [f"a{i}" for i in range(100_000)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("<p>a</p>" + "\n" * 200_000 + "b", id="blank-lines"),
+        pytest.param("<p>a</p>\n" + "[\n" * 100_000, id="brackets-never-closed"),
+        pytest.param("<p>a</p>\n" + " " * 200_000 + "\n", id="indentation"),
+    ],
+)
+def test_body_format_is_found_in_one_scan(body):
+    assert frontmatter._body_format(body, "post.md") == "html"

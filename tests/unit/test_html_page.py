@@ -194,3 +194,10 @@ def test_sniff_looks_past_stylesheet_instructions_and_stray_doctypes_to_a_feed_r
     bogus = b'<?phpxml version="1.0" encoding="UTF-8"?> \n\n<rss version="2.0">'
     for head in (styled, doctype, bogus):
         assert not html_page.sniff(head, "feed.html")
+
+
+def test_a_hundred_thousand_keywords_are_deduplicated_in_one_pass():
+    from archiver.extract.metadata import _dedupe
+
+    keywords = [f"k{i}" for i in range(100_000)]
+    assert _dedupe([*keywords, "K5", ""]) == keywords

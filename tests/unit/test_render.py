@@ -91,6 +91,7 @@ def test_page_has_strict_csp_and_no_scripts_or_external_resources():
     doc = lxml_html.document_fromstring(page)
     csp = doc.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")
     assert csp == [CSP]
+    assert "img-src 'self' data:" in CSP and "*" not in CSP  # no remote image (tracker) is loaded
     assert "<script" not in page.lower()
     assert not doc.xpath("//link[@rel='stylesheet']")
     assert len(doc.xpath("//style")) == 1

@@ -148,3 +148,9 @@ def test_source_link_is_none_without_a_source_label():
 
 def test_source_label_must_be_the_whole_link_text():
     assert analyze('<p><a href="https://a.example/">Source code on GitHub</a></p>').source_link is None
+
+
+def test_a_whole_document_without_a_body_gives_no_text_instead_of_an_assertion():
+    # readability-lxml returns this for a page cut after `<head`; lxml's fragment parser asserted on it.
+    assert analyze('<html lang="en-GB">\n</html>').text == ""
+    assert analyze("<html><body><p>Kept</p></body></html>").text == "Kept"

@@ -187,3 +187,9 @@ def test_a_range_past_the_end_is_empty_and_one_post_ranges_match():
 def test_count_refuses_entity_declarations_like_parse():
     with pytest.raises(ParseError, match="declares entities"):
         wxr.count(load("billion_laughs.xml"))
+
+
+def test_entity_declaration_check_scans_a_doctype_flood_once():
+    head = b"<!DOCTYPE x " * 6000  # each DOCTYPE used to scan to the end of the 64 KB head
+    assert wxr._ENTITY_DECL.search(head) is None
+    assert wxr._ENTITY_DECL.search(b'<!DOCTYPE rss [<!ENTITY a "b">]>') is not None

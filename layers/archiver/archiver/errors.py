@@ -42,6 +42,13 @@ class InputTooLarge(ArchiverError):
     stage = "read"
 
 
+class PostTooLarge(ArchiverError):
+    """A post body over MAX_POST_BYTES: not normalized; its raw bytes are archived like any input's."""
+
+    code = "post_too_large"
+    stage = "normalize"
+
+
 class NormalizeError(ArchiverError):
     code = "normalize_error"
     stage = "normalize"

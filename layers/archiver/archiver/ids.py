@@ -9,6 +9,10 @@ import unicodedata
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 ID_LENGTH = 20  # base32 characters: 100 bits, short enough for keys and URLs
+# A site is one segment of every post's S3 key and a folder name when the archive is exported:
+# DNS names stop at 253 bytes, file names at 255, S3 keys at 1,024 (with the slug at 80 bytes and
+# the rest of the key at ~60, a post's key stays under 350).
+MAX_SITE_BYTES = 200
 # Letters that Unicode does not decompose into an ASCII base letter.
 _TRANSLITERATION = str.maketrans({"ß": "ss", "Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Æ": "AE", "æ": "ae",
                                   "Œ": "OE", "œ": "oe", "Đ": "D", "đ": "d", "Þ": "Th", "þ": "th", "\u0131": "i"})
@@ -29,7 +33,8 @@ def is_absolute_url(value: str | None) -> bool:
         return False
     try:
         parts = urlsplit(value)
-    except ValueError:  # e.g. "http://[::1": an unbalanced IPv6 host is no URL at all
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:  # "https://[host" (an unclosed IPv6 bracket), "http://a:b/"
         return False
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
@@ -69,12 +74,21 @@ def story_id(*, canonical_url: str | None, url: str | None, content_sha256: str)
 
 
 def site_of(url: str | None, source: dict | None = None) -> str:
-    """The site a post belongs to, as a key-safe name: the host without `www.`."""
+    """The site a post belongs to, as a key-safe name: the host without `www.`, at most MAX_SITE_BYTES."""
     if is_absolute_url(url):
         host = (urlsplit(url).hostname or "").lower()
-        return host.removeprefix("www.")
+        return bounded(host.removeprefix("www."), MAX_SITE_BYTES)
     name = (source or {}).get("site_name")
     return slugify(name) if name else "unknown-site"
+
+
+def bounded(name: str, max_bytes: int) -> str:
+    """The name if its UTF-8 form fits in `max_bytes`; else its start and a short hash of the whole."""
+    data = name.encode("utf-8", "surrogatepass")
+    if len(data) <= max_bytes:
+        return name
+    start = data[: max_bytes - 9].decode("utf-8", "ignore")  # never a cut character
+    return f"{start}-{short_hash(name)[:8]}"
 
 
 def slugify(text: str | None, max_length: int = 80) -> str:

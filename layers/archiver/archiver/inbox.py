@@ -120,4 +120,5 @@ def archive_object(s3: Any, ref: ObjectRef, store: ArchiveStore, *, settings: Se
         return outcome
     with item:  # a spooled copy in /tmp is deleted when done
         return archive_input(item, store, default_tz=default_tz, max_bytes=settings.max_input_bytes,
-                             queue=queue, chunk_posts=settings.chunk_posts, deadline=deadline)
+                             queue=queue, chunk_posts=settings.chunk_posts, deadline=deadline,
+                             max_post_bytes=settings.max_post_bytes)

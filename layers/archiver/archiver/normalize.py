@@ -13,7 +13,8 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urljoin
 
-from archiver import clean_html, dates, ids, stories
+from archiver import clean_html, dates, ids, limits, stories
+from archiver.errors import PostTooLarge
 from archiver.model import Origin, Post, RawPost
 from archiver.text import analyze
 
@@ -21,26 +22,35 @@ NORMALIZER_VERSION = "1.0.0"
 MIN_LANGUAGE_TEXT = 40  # characters: shorter texts give unreliable guesses
 LANGUAGE_SAMPLE = 5000  # characters: enough for a confident guess, bounded time for long posts
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-# Markup that formats the text of a title (WordPress and Atom titles carry it); other tags in a title are text.
-_TITLE_MARKUP = frozenset({
-    "a", "abbr", "b", "bdi", "bdo", "big", "br", "cite", "code", "del", "dfn", "em", "font", "i", "ins", "kbd",
-    "mark", "q", "s", "samp", "small", "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var", "wbr",
-    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6",
-})
-_TAG_LIKE = re.compile(r"</?([A-Za-z][\w:-]*)[^<>]*>")
 # Hints from format modules to the normalizer, not part of the archived document.
 PROCESSING_HINTS = {"wpautop"}
+# Formatting that feeds and WordPress put in titles, names and excerpts; any other `<...>` is text.
+_FORMATTING_TAG = re.compile(
+    r"</?(a|abbr|b|bdi|bdo|big|blockquote|br|center|cite|code|del|dfn|div|em|font|h[1-6]|i|ins|kbd|li|mark|ol|"
+    r"p|q|s|samp|small|span|strike|strong|sub|sup|time|tt|u|ul|var|wbr)\b[^<>]*>",
+    re.IGNORECASE,
+)
+# C0 and C1 controls (tab, newline and carriage return are whitespace), bidi embeddings, overrides
+# and isolates (U+202A-202E, U+2066-2069: "gnp.exe" shown as "exe.png"), and U+FFFE/U+FFFF.
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+_BREAKING = {"blockquote", "br", "center", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ol", "p", "ul"}
+_ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-9;?]{0,32}[ -/]{0,4}[@-~]")  # ANSI/VT100 (colours, cursor)
 
 
 def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
-              default_tz: tzinfo = UTC) -> Post:
-    """Normalize one raw post found in an input from `origin`."""
+              default_tz: tzinfo = UTC, max_post_bytes: int = limits.MAX_POST_BYTES) -> Post:
+    """Normalize one raw post found in an input from `origin`.
+
+    A body over `max_post_bytes` raises PostTooLarge: rendering and cleaning cost many times the
+    body's size in memory, and the raw bytes are archived either way.
+    """
+    check_post_size(raw.body, max_post_bytes)
     warnings = list(raw.warnings)
     # Relative links resolve against the document's own URL (RFC 3986) when known, else the site's.
     document_url = _document_url(raw, origin)
-    site_url = _absolute(raw.site_url, document_url)
-    url = _absolute(raw.url, document_url or site_url)
-    canonical_url = _absolute(raw.canonical_url, document_url or site_url) or url
+    site_url = _absolute(raw.site_url, document_url, warnings, "site_url")
+    url = _absolute(raw.url, document_url or site_url, warnings, "url")
+    canonical_url = _absolute(raw.canonical_url, document_url or site_url, warnings, "canonical_url") or url
     base_url = url or site_url or document_url  # None: relative links stay as written
     body = raw.body
     template_tags = raw.format == "frontmatter"  # Liquid / Hugo tags only mean something in site sources
@@ -54,12 +64,12 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
         autop=bool(raw.extra.get("wpautop")) and raw.body_format == "html",
     )
     content = analyze(content_html)
-    title = _title(raw, content_html, content.text, warnings)
+    title = _clipped(_title(raw, content_html, content.text, warnings), limits.MAX_TITLE_CHARS, "title", warnings)
     published = _date(raw.published, "published", default_tz, warnings)
     updated = _date(raw.updated, "updated", default_tz, warnings)
-    authors = [_plain(a) for a in raw.authors if _plain(a)]
-    categories = [_plain(c) for c in raw.categories if _plain(c)]
-    tags = [_plain(t) for t in raw.tags if _plain(t)]
+    authors = _terms(raw.authors, "authors", warnings)
+    categories = _terms(raw.categories, "categories", warnings)
+    tags = _terms(raw.tags, "tags", warnings)
     # What a reader sees: a change to any of it is a new version, a re-delivery is not.
     content_sha256 = ids.sha256_hex(json.dumps(
         [title, authors, dates.iso(published), dates.iso(updated), categories, tags, content_html],
@@ -89,7 +99,7 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
         tags=tags,
         excerpt=_plain(raw.excerpt) or None,
         language=raw.language or detect_language(content.text),
-        image=_absolute(raw.image, base_url),
+        image=_absolute(raw.image, base_url, warnings, "image"),
         content_html=content_html,
         text=content.text,
         word_count=content.word_count,
@@ -101,8 +111,8 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
         fingerprint=stories.fingerprint(content.text),
         normalizer_version=NORMALIZER_VERSION,
         archived_at=archived_at or datetime.now(UTC).isoformat(timespec="seconds"),
-        front_matter=raw.front_matter,
-        extra={k: v for k, v in raw.extra.items() if k not in PROCESSING_HINTS},
+        front_matter=limits.json_safe(raw.front_matter, "front_matter", warnings),
+        extra=limits.json_safe({k: v for k, v in raw.extra.items() if k not in PROCESSING_HINTS}, "extra", warnings),
         warnings=warnings,
     )
 
@@ -127,7 +137,7 @@ def render_markdown(text: str) -> str:
 
 
 def _title(raw: RawPost, content_html: str, text: str, warnings: list[str]) -> str:
-    title = _plain(_markup_as_text(raw.title))
+    title = _plain(raw.title)
     if title:
         return title
     heading = _first_heading(content_html)
@@ -165,23 +175,47 @@ def _first_heading(content_html: str) -> str:
     return " ".join(heading.text_content().split())[:300] if heading is not None else ""
 
 
-def _markup_as_text(value: Any) -> Any:
-    """A title's tags that are not text formatting (`<html>`, `<script>`, unknown names) are written-out
-    text ("Using <script> tags", a WXR title `&lt;html&gt;`): escape them so only formatting is stripped."""
-    if not isinstance(value, str) or "<" not in value:
-        return value
-    return _TAG_LIKE.sub(lambda m: m.group(0) if m.group(1).lower() in _TITLE_MARKUP else "&lt;" + m.group(0)[1:],
-                         value)
+def _terms(values: list[Any], field: str, warnings: list[str]) -> list[str]:
+    """Plain, non-empty names, at most MAX_TERMS of MAX_TERM_CHARS each: the post's record in the
+    table holds them and an item is limited to 400 KB. All of them stay in `front_matter`."""
+    terms = [_clipped(term, limits.MAX_TERM_CHARS, field, warnings) for term in map(_plain, values) if term]
+    if len(terms) > limits.MAX_TERMS:
+        warnings.append(f"{field}: {len(terms)} values, the first {limits.MAX_TERMS} kept")
+        terms = terms[: limits.MAX_TERMS]
+    return terms
+
+
+def _clipped(text: str, limit: int, field: str, warnings: list[str]) -> str:
+    if len(text) <= limit:
+        return text
+    warnings.append(f"{field}: {len(text)} characters, cut to {limit}")
+    return text[:limit].rstrip() + "\u2026"
+
+
+def check_post_size(body: str, max_post_bytes: int) -> None:
+    """Raise PostTooLarge when the body's UTF-8 form is over `max_post_bytes`."""
+    if len(body) * 4 <= max_post_bytes:  # cheap: no character takes more than 4 bytes
+        return
+    size = len(body) if len(body) > max_post_bytes else len(body.encode("utf-8", "surrogatepass"))
+    if size > max_post_bytes:
+        raise PostTooLarge(f"post body of {size / 1024**2:.1f} MiB is over the {max_post_bytes / 1024**2:.1f} MiB "
+                           "limit (MAX_POST_BYTES); its raw bytes are archived")
 
 
 def _plain(value: Any) -> str:
-    """Metadata text without HTML entities or tags (WordPress titles carry `&#8217;`)."""
+    """Metadata text without HTML entities, formatting tags or control characters.
+
+    WordPress titles carry `&#8217;`, feed titles `<em>`; only formatting tags go, and never their
+    text: "Using the <template> element" is a title about HTML, not markup. Tags go before entities
+    are decoded ("&lt;script&gt;" in a title is text), controls and bidi overrides after (they can
+    come from entities too).
+    """
     if value is None:
         return ""
     text = str(value)
-    if "<" in text:  # tags go before entities are decoded: "&lt;script&gt;" in a title is text
-        text = clean_html.nh3.clean(text, tags=set())
-    return " ".join(html_lib.unescape(text).split())
+    if "<" in text:
+        text = _FORMATTING_TAG.sub(lambda m: " " if m[1].lower() in _BREAKING else "", text)
+    return " ".join(strip_controls(html_lib.unescape(text)).split())
 
 
 def _document_url(raw: RawPost, origin: Origin) -> str | None:
@@ -192,12 +226,26 @@ def _document_url(raw: RawPost, origin: Origin) -> str | None:
     return None
 
 
-def _absolute(url: str | None, base: str | None = None) -> str | None:
-    """An absolute http(s) URL, resolved against the site's URL when relative; else None."""
+def strip_controls(text: str) -> str:
+    """The text without control characters (terminal escape sequences whole) and bidi overrides."""
+    return _UNSAFE.sub(" ", _ESCAPE_SEQUENCE.sub("", text)) if _UNSAFE.search(text) else text
+
+
+def _absolute(url: str | None, base: str | None = None, warnings: list[str] | None = None,
+              field: str = "url") -> str | None:
+    """An absolute http(s) URL, resolved against the site's URL when relative; else None.
+
+    Control characters and bidi overrides are removed (a URL cannot hold them; an override can
+    disguise one), and the value as found is kept in a warning.
+    """
     url = html_lib.unescape((url or "").strip())
+    if _UNSAFE.search(url):
+        if warnings is not None:
+            warnings.append(f"{field}: control or bidi characters removed from {url[:300]!r}")
+        url = _UNSAFE.sub("", _ESCAPE_SEQUENCE.sub("", url)).strip()
     if url and not ids.is_absolute_url(url) and ids.is_absolute_url(base):
         try:
             url = urljoin(base, url)
-        except ValueError:  # not a URL at all (e.g. an unbalanced "[" host)
+        except ValueError:  # not a URL at all ("https://[x": an unbalanced IPv6 host)
             return None
     return url if ids.is_absolute_url(url) else None

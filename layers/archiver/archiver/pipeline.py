@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from archiver import formats
 from archiver.deadline import Deadline, DeadlineAlarm, check, enforced, timeout_error
 from archiver.errors import ArchiverError, InputTooLarge, InternalError, ParseError
+from archiver.limits import MAX_POST_BYTES
 from archiver.model import Chunk, Failure, Input, Origin, Outcome, OutcomeStatus, Post, is_finished
 from archiver.normalize import normalize
 from archiver.render import render_post_html
@@ -27,18 +28,19 @@ if TYPE_CHECKING:
 
 
 def normalize_input(item: Input, *, default_tz: tzinfo = UTC, max_bytes: int | None = None,
-                    archived_at: str | None = None) -> list[Post]:
+                    archived_at: str | None = None, max_post_bytes: int = MAX_POST_BYTES) -> list[Post]:
     """Every post in one input, normalized; raises an ArchiverError naming the stage that failed."""
     if max_bytes is not None and item.size > max_bytes:
         raise InputTooLarge(f"{item.size} bytes is over the {max_bytes}-byte limit")
     stage = "parse"
     try:
-        raw_posts = formats.parse(item)
+        raw_posts = formats.parse(item, max_post_bytes=max_post_bytes)
         if not raw_posts:
             raise ParseError("the input holds no posts", code="no_posts")
         stage = "normalize"
         archived_at = archived_at or datetime.now(UTC).isoformat(timespec="seconds")
-        return [normalize(raw, item.origin, archived_at=archived_at, default_tz=default_tz) for raw in raw_posts]
+        return [normalize(raw, item.origin, archived_at=archived_at, default_tz=default_tz,
+                          max_post_bytes=max_post_bytes) for raw in raw_posts]
     except ArchiverError:
         raise
     except Exception as exc:  # a bug met on one input is that input's failure, named with its stage
@@ -67,7 +69,8 @@ class _Progress:
 
 def archive_input(item: Input, store: ArchiveStore, *, default_tz: tzinfo = UTC,
                   max_bytes: int | None = None, queue: ChunkQueue | None = None,
-                  chunk_posts: int = 0, deadline: Deadline | None = None) -> Outcome:
+                  chunk_posts: int = 0, deadline: Deadline | None = None,
+                  max_post_bytes: int = MAX_POST_BYTES) -> Outcome:
     """Archive one input and record its outcome; never loses the raw bytes.
 
     The raw bytes are saved before anything is parsed, so a failed input can be retried
@@ -92,7 +95,7 @@ def archive_input(item: Input, store: ArchiveStore, *, default_tz: tzinfo = UTC,
                 progress.stage = "fan_out"
                 fanned = fan_out(item, progress.raw_key, queue, chunk_posts=chunk_posts, max_bytes=max_bytes)
             outcome = fanned or _archive_posts(item, store, progress, default_tz=default_tz, max_bytes=max_bytes,
-                                               deadline=deadline)
+                                               deadline=deadline, max_post_bytes=max_post_bytes)
     except (Exception, DeadlineAlarm) as exc:  # any error, even a bug, must leave a failure record behind
         outcome = failed_outcome(item.origin, exc, stage=progress.stage, raw_key=progress.raw_key,
                                  post_ids=progress.saved)
@@ -101,7 +104,7 @@ def archive_input(item: Input, store: ArchiveStore, *, default_tz: tzinfo = UTC,
 
 
 def _archive_posts(item: Input, store: ArchiveStore, progress: _Progress, *, default_tz: tzinfo,
-                   max_bytes: int | None, deadline: Deadline | None) -> Outcome:
+                   max_bytes: int | None, deadline: Deadline | None, max_post_bytes: int) -> Outcome:
     """Parse, normalize and store the input's posts, one at a time."""
     progress.stage = "detect"
     if max_bytes is not None and item.size > max_bytes:
@@ -109,9 +112,10 @@ def _archive_posts(item: Input, store: ArchiveStore, progress: _Progress, *, def
     module = formats.detect(item.head(formats.SNIFF_BYTES), item.name)
     archived_at = datetime.now(UTC).isoformat(timespec="seconds")
     progress.stage = "parse"
-    for raw in module.parse(item):
+    for raw in formats.each_post(module, item, max_post_bytes=max_post_bytes):
         _next_stage(progress, "normalize", deadline)
-        post = normalize(raw, item.origin, archived_at=archived_at, default_tz=default_tz)
+        post = normalize(raw, item.origin, archived_at=archived_at, default_tz=default_tz,
+                         max_post_bytes=max_post_bytes)
         _next_stage(progress, "store", deadline)
         progress.store(post, store)
         _next_stage(progress, "parse", deadline)
@@ -173,7 +177,8 @@ def fan_out(item: Input, raw_key: str, queue: ChunkQueue, *, chunk_posts: int,
 
 
 def archive_chunk(chunk: Chunk, store: ArchiveStore, *, default_tz: tzinfo = UTC,
-                  cache: RawCache | None = None, deadline: Deadline | None = None) -> Outcome:
+                  cache: RawCache | None = None, deadline: Deadline | None = None,
+                  max_post_bytes: int = MAX_POST_BYTES) -> Outcome:
     """Archive the posts `[chunk.start, chunk.stop)` of a fanned-out input; record the chunk's outcome.
 
     The raw bytes are read back from the archive into a local file (`cache`, or a temporary file),
@@ -197,7 +202,8 @@ def archive_chunk(chunk: Chunk, store: ArchiveStore, *, default_tz: tzinfo = UTC
                 archived_at = datetime.now(UTC).isoformat(timespec="seconds")
                 for raw in module.parse(item, chunk.start, chunk.stop):
                     _next_stage(progress, "normalize", deadline)
-                    post = normalize(raw, chunk.origin, archived_at=archived_at, default_tz=default_tz)
+                    post = normalize(raw, chunk.origin, archived_at=archived_at, default_tz=default_tz,
+                                     max_post_bytes=max_post_bytes)
                     _next_stage(progress, "store", deadline)
                     progress.store(post, store)
                     _next_stage(progress, "parse", deadline)

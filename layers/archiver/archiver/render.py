@@ -9,7 +9,10 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from archiver.model import Post
 
-CSP = "default-src 'none'; img-src * data:; style-src 'unsafe-inline'"
+# Nothing remote: a remote image would tell its host (often a tracker) who reads the archive and
+# when. Images are not archived yet, so the page shows their alt text; 'self' lets the archive's
+# own copies load once they are.
+CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
 
 _STYLE = """
 :root { color-scheme: light dark; }
@@ -111,7 +114,10 @@ def _link(url: str, text: str, *, rel: str | None = None) -> str:
 
 
 def _is_http(url: str) -> bool:
-    return urlsplit(url).scheme.lower() in ("http", "https")
+    try:
+        return urlsplit(url).scheme.lower() in ("http", "https")
+    except ValueError:  # "https://[x": shown as text, never as a link
+        return False
 
 
 def _day(iso: str | None) -> str:

@@ -10,6 +10,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from lxml import etree
 from lxml import html as lxml_html
 
 BLOCK_TAGS = {
@@ -22,6 +23,7 @@ SKIP_TAGS = {"script", "style", "noscript", "template", "head", "title", "svg", 
 CELL_TAGS = {"td", "th"}
 LINE_BREAK = "\x00"  # a <br>, kept apart from the source's own (insignificant) newlines
 WORDS_PER_MINUTE = 230
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _WORD = re.compile(r"\w+(?:[-'\u2019]\w+)*")
 _SOURCE_LABEL = re.compile(r"^(source|original(?: article| source| story)?|via|read more(?: at)?)\s*:?$", re.I)
 
@@ -58,7 +60,14 @@ def analyze(clean_html: str) -> Content:
     """Paragraphs of text separated by blank lines, plus every link and image, in document order."""
     if not clean_html.strip():
         return Content(text="")
-    root = lxml_html.fragment_fromstring(clean_html, create_parent="div")
+    clean_html = _CONTROL_CHARS.sub(" ", clean_html)  # lxml refuses them; extractors' output may hold them
+    try:
+        root = lxml_html.fragment_fromstring(clean_html, create_parent="div")
+    except AssertionError:  # lxml asserts on a "fragment" that is a whole document (an extractor's output)
+        try:
+            root = lxml_html.document_fromstring(clean_html)
+        except etree.ParserError:
+            return Content(text="")
     blocks: list[str] = []
     current: list[str] = []
 

@@ -65,11 +65,11 @@ def _first(*values: Any) -> str | None:
 
 
 def _dedupe(items: list[str]) -> list[str]:
-    seen: dict[str, None] = {}
+    seen: dict[str, str] = {}  # casefolded -> first spelling, in order
     for item in items:
-        if item and item.casefold() not in {s.casefold() for s in seen}:
-            seen[item] = None
-    return list(seen)
+        if item:
+            seen.setdefault(item.casefold(), item)
+    return list(seen.values())
 
 
 def _json_ld_objects(data: Any) -> list[dict[str, Any]]:

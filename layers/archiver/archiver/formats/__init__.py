@@ -15,7 +15,9 @@ import importlib
 from collections.abc import Iterator
 from types import ModuleType
 
-from archiver.errors import UnsupportedFormat
+from archiver import limits
+from archiver.decoding import binary_kind, decode_text, wide_encoding
+from archiver.errors import PostTooLarge, UnsupportedFormat
 from archiver.model import Input, RawPost
 
 # Order matters: the most specific signatures first. Whole-document JSON formats come before
@@ -46,19 +48,63 @@ def _modules() -> Iterator[ModuleType]:
         yield importlib.import_module(name)
 
 
+# XML declares its own encoding and its parsers read UTF-16 themselves; other formats get UTF-8.
+XML_FORMATS = {"feed", "wxr", "blogger"}
+
+
 def detect(data: bytes, name: str = "") -> ModuleType:
     """Return the format module that recognises these bytes (the first SNIFF_BYTES are enough),
-    or raise UnsupportedFormat."""
+    or raise UnsupportedFormat. Binary content (an image named `.md`) is refused by content;
+    UTF-16/32 text is sniffed as the UTF-8 it will be read as."""
     head = data[:SNIFF_BYTES]
     for module in _modules():
         if module.sniff(head, name):
             return module
+        if module.NAME == "bundle":  # the only binary format: whatever else is binary is no post
+            if kind := binary_kind(head):
+                raise UnsupportedFormat(f"{name or 'input'} is {kind}, not a post")
+            if wide := wide_encoding(head):
+                head = head.decode(wide[0], errors="ignore").encode("utf-8")
     raise UnsupportedFormat(f"no known post format recognised in {name or 'input'}")
 
 
-def parse(item: Input) -> list[RawPost]:
+# Formats whose whole input is one post: over MAX_POST_BYTES it is refused before it is parsed.
+ONE_POST_FORMATS = {"frontmatter", "html", "pelican", "rst", "medium"}
+
+
+def parse(item: Input, *, max_post_bytes: int = limits.MAX_POST_BYTES) -> list[RawPost]:
     """Detect the input's format and parse it into raw posts."""
-    return list(detect(item.head(SNIFF_BYTES), item.name).parse(item))
+    return list(each_post(detect(item.head(SNIFF_BYTES), item.name), item, max_post_bytes=max_post_bytes))
+
+
+def check_post_input(size: int, max_post_bytes: int) -> None:
+    """Raise PostTooLarge for a one-post input over the limit (its body can only be smaller by its metadata)."""
+    if size > max_post_bytes:
+        raise PostTooLarge(f"a post of {size / 1024**2:.1f} MiB is over the {max_post_bytes / 1024**2:.1f} MiB "
+                           "limit (MAX_POST_BYTES); its raw bytes are archived")
+
+
+def parse_as(module: ModuleType, item: Input) -> list[RawPost]:
+    """Parse an input with the module detected for it (no size check: see each_post)."""
+    return list(each_post(module, item, max_post_bytes=None))
+
+
+def each_post(module: ModuleType, item: Input, *, max_post_bytes: int | None) -> Iterator[RawPost]:
+    """The input's raw posts one at a time, as `module` parses them.
+
+    A one-post input over `max_post_bytes` is refused before it is parsed; UTF-16/32 text is read
+    as UTF-8 (not XML, which declares its own encoding).
+    """
+    if max_post_bytes is not None and module.NAME in ONE_POST_FORMATS:
+        check_post_input(item.size, max_post_bytes)
+    warnings: list[str] = []
+    if module.NAME not in XML_FORMATS and wide_encoding(item.head(1024)):
+        decoded = decode_text(item.read_bytes())
+        item = Input(data=decoded.text.encode("utf-8"), name=item.name, origin=item.origin)
+        warnings = decoded.warnings
+    for post in module.parse(item):
+        post.warnings[:0] = warnings
+        yield post
 
 
 def can_split(module: ModuleType) -> bool:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import io
 import posixpath
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import IO, TYPE_CHECKING
 
-from archiver.errors import ArchiverError, InputTooLarge, ParseError
+from archiver.errors import ArchiverError, InputTooLarge, ParseError, PostTooLarge
+from archiver.limits import MAX_POST_BYTES
 from archiver.model import Input, RawPost
 
 if TYPE_CHECKING:
@@ -24,10 +26,15 @@ if TYPE_CHECKING:
 
 NAME = "bundle"
 
-# Limits (module constants so settings can override them later).
+# Limits (module constants so settings can override them later). Every post of a bundle is held
+# in memory until it is stored, and parsing costs several times an entry's size, so the limits
+# count what entries cost once parsed, not only what they inflate to: an entry is capped by the
+# format it is sniffed as (one post: MAX_POST_BYTES; a whole feed or JSON document: MAX_DOCUMENT_BYTES),
+# and is skipped, with a warning, without inflating the rest of it.
 MAX_ENTRIES = 10_000
-MAX_TOTAL_BYTES = 1024**3  # 1 GiB uncompressed, over all entries and nesting levels
-MAX_ENTRY_BYTES = 256 * 1024**2
+MAX_TOTAL_BYTES = 64 * 1024**2  # uncompressed, over all entries and nesting levels
+MAX_ENTRY_BYTES = MAX_TOTAL_BYTES  # a nested bundle
+MAX_DOCUMENT_BYTES = 32 * 1024**2  # a feed, JSON or WordPress export entry
 MAX_RATIO = 100  # uncompressed : compressed, per entry (zip) or per stream (gzip)
 RATIO_FLOOR = 1024**2  # below 1 MiB produced, a high ratio is harmless (tiny repetitive files)
 MAX_DEPTH = 1  # a bundle may hold bundles, those may not
@@ -40,6 +47,7 @@ MAX_WARNINGS = 50
 LAYOUT_MODULES = ("archiver.formats.substack", "archiver.formats.medium")
 
 _CHUNK = 64 * 1024
+_SNIFF_BYTES = 4096  # formats.SNIFF_BYTES: enough of an entry to know its format
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
 _GZIP = b"\x1f\x8b"
 
@@ -61,6 +69,7 @@ class _Budget:
     entries: int = 0
     total: int = 0
     warnings: list[str] = field(default_factory=list)
+    too_large: ArchiverError | None = None  # the first entry skipped for its size
 
     def entry(self) -> None:
         self.entries += 1
@@ -85,19 +94,55 @@ def _check_ratio(budget: _Budget, what: str, produced: int, compressed: int) -> 
         )
 
 
+class _Skipped(ParseError):
+    """An entry over its format's cap, left unread past that."""
+
+    def __init__(self, message: str, cause: ArchiverError | None = None):
+        super().__init__(message)
+        self.cause = cause
+
+
 def _read_entry(stream: IO[bytes], budget: _Budget, path: str, compressed: int | None) -> bytes:
-    """Read one entry in chunks, counting real output against every limit as it grows."""
+    """Read one entry in chunks, counting real output against every limit as it grows.
+
+    Once its head is read the entry's format is sniffed, which sets its cap (`_entry_cap`).
+    """
     out = io.BytesIO()
     size = 0
+    cap = None
     while chunk := stream.read(_CHUNK):
         size += len(chunk)
         budget.produced(len(chunk))
-        if size > MAX_ENTRY_BYTES:
-            raise InputTooLarge(f"{budget.name}: entry {path} is larger than {MAX_ENTRY_BYTES // 1024**2} MiB")
         if compressed is not None:
             _check_ratio(budget, f"entry {path}", size, compressed)
         out.write(chunk)
-    return out.getvalue()
+        if cap is None and size >= _SNIFF_BYTES:
+            cap = _entry_cap(out.getvalue()[:_SNIFF_BYTES], path)
+        if cap is not None and size > cap[0]:
+            _too_large(path, cap, size)
+    data = out.getvalue()
+    return data
+
+
+def _entry_cap(head: bytes, path: str) -> tuple[int, type[ArchiverError], str]:
+    """How large an entry of the format its head shows may be, the error past it, and what it is."""
+    from archiver.formats import ONE_POST_FORMATS, detect
+
+    try:
+        module = detect(head, path)
+    except ArchiverError:  # read on (the ratio check still applies); skipped with a warning once read
+        return MAX_DOCUMENT_BYTES, InputTooLarge, "an entry of no known format"
+    if module.NAME in ONE_POST_FORMATS:
+        return MAX_POST_BYTES, PostTooLarge, "a single post (MAX_POST_BYTES)"
+    if module.NAME == NAME:
+        return MAX_ENTRY_BYTES, InputTooLarge, "a nested bundle"
+    return MAX_DOCUMENT_BYTES, InputTooLarge, f"a {module.NAME} document read whole"
+
+
+def _too_large(path: str, cap: tuple[int, type[ArchiverError], str], size: int) -> None:
+    limit, error_class, what = cap
+    message = f"entry {path} is over {limit / 1024**2:.0f} MiB, the limit for {what} (read {size} bytes)"
+    raise _Skipped(message, error_class(message))
 
 
 class _CountingGzip(io.RawIOBase):
@@ -152,14 +197,15 @@ def _zip_entries(item: Input, budget: _Budget,
 
     try:
         archive = zipfile.ZipFile(item.open())
-    except (zipfile.BadZipFile, OSError) as exc:
+    # ValueError: a corrupt directory's offsets; NotImplementedError: a version or method zipfile lacks
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
         raise ParseError(f"{item.name or 'bundle'}: not a readable zip archive ({exc})") from exc
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_ENTRIES:  # early and cheap; the running count below is the real check
             raise InputTooLarge(f"{budget.name}: zip lists {len(infos)} entries (limit {MAX_ENTRIES})")
         for info in infos:
-            if info.is_dir() or (select is not None and not select(info.filename)):
+            if not info.filename or info.is_dir() or (select is not None and not select(info.filename)):
                 continue
             yield from _checked(info.filename, budget, lambda info=info: _zip_read(archive, info, budget))
 
@@ -170,7 +216,8 @@ def _zip_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) 
     try:
         with archive.open(info) as stream:
             return _read_entry(stream, budget, info.filename, info.compress_size)
-    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError, zlib.error,
+            ValueError) as exc:
         raise ParseError(f"unreadable zip entry ({exc})") from exc
 
 
@@ -186,6 +233,10 @@ def _checked(raw_path: str, budget: _Budget, read: Callable[[], bytes]) -> Itera
     budget.entry()
     try:
         data = read()
+    except _Skipped as exc:
+        budget.too_large = budget.too_large or exc.cause
+        budget.warn(f"entry {path} skipped: {exc.message}")
+        return
     except ParseError as exc:
         budget.warn(f"entry {path} skipped: {exc}")
         return
@@ -212,7 +263,7 @@ def _tar_entries(item: Input, budget: _Budget, gzipped: bool) -> Iterator[tuple[
                     return _read_entry(handle, budget, member.name, None)
 
                 yield from _checked(member.name, budget, read)
-    except (tarfile.TarError, OSError, EOFError) as exc:
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:  # zlib: corrupt deflate data
         if not budget.entries:
             raise ParseError(f"{item.name or 'bundle'}: not a readable tar archive ({exc})") from exc
         budget.warn(f"tar archive ends early: {exc}")
@@ -225,14 +276,13 @@ def _gzip_single(item: Input, budget: _Budget) -> Iterator[tuple[str, bytes]]:
     budget.entry()
     try:
         data = _read_entry(io.BufferedReader(stream, _CHUNK), budget, inner, None)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise ParseError(f"{item.name or 'bundle'}: not a readable gzip file ({exc})") from exc
     yield inner, data
 
 
 def _gzip_holds_tar(item: Input) -> bool:
     import gzip
-    import zlib
 
     try:
         with gzip.GzipFile(fileobj=item.open()) as gz:
@@ -264,7 +314,7 @@ def _layout(item: Input) -> tuple[ModuleType, str] | None:
     try:
         with zipfile.ZipFile(item.open()) as archive:
             names = archive.namelist()
-    except (zipfile.BadZipFile, OSError):
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
         return None  # _zip_entries reports it
     for module_name in LAYOUT_MODULES:
         module = importlib.import_module(module_name)
@@ -275,7 +325,7 @@ def _layout(item: Input) -> tuple[ModuleType, str] | None:
 
 
 def _parse(item: Input, budget: _Budget, depth: int, prefix: str) -> Iterator[RawPost]:
-    from archiver.formats import detect
+    from archiver.formats import detect, parse_as
 
     layout = _layout(item)
     if layout is not None:
@@ -300,7 +350,7 @@ def _parse(item: Input, budget: _Budget, depth: int, prefix: str) -> Iterator[Ra
             yield from _parse(entry, budget, depth + 1, f"{full}/")
             continue
         try:
-            for post in module.parse(entry):
+            for post in parse_as(module, entry):
                 post.extra["bundle_entry"] = full
                 yield post
         except InputTooLarge:
@@ -324,6 +374,8 @@ def parse(item: Input) -> Iterator[RawPost]:
     if pending is not None:
         pending.warnings.extend(budget.warnings[reported:])
         yield pending
+    elif budget.too_large is not None:  # nothing else to archive: the outcome names the size
+        raise type(budget.too_large)(f"{budget.name}: no posts in the bundle; {'; '.join(budget.warnings[:5])}")
     elif budget.warnings:
         raise ParseError(f"{budget.name}: no posts in the bundle; {'; '.join(budget.warnings[:5])}")
     elif budget.entries:

@@ -7,7 +7,6 @@ dates and cleaning bodies in the shared normalizer.
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from collections.abc import Iterator
@@ -18,6 +17,8 @@ from typing import Any
 import yaml
 from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler
 
+from archiver import limits
+from archiver.decoding import decode_text
 from archiver.errors import FrontMatterError, ParseError
 from archiver.model import Input, RawPost
 
@@ -29,7 +30,8 @@ _FENCE = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(---|\+\+\+)[ \t]*\r?\n")
 _JSON_OPEN = re.compile(rb"^(?:\xef\xbb\xbf)?\s*\{\s*\r?\n\s*\"")
 _PATH_DATE = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})(?:/|$)")
 _HTML_BLOCK = re.compile(r"<(p|div|br|table|blockquote|h[1-6]|ul|ol|figure|section|article)\b", re.I)
-_MARKDOWN_BLOCK = re.compile(r"^(#{1,6} |```|\s*[-*+] \S|\s*\d+\. \S|\[[^\]]+\]: )", re.M)
+# Indentation within the line only: `\s*` here would rescan every run of blank lines from each line.
+_MARKDOWN_BLOCK = re.compile(r"^(#{1,6} |```|[ \t]*[-*+] \S|[ \t]*\d+\. \S|\[[^\]\n]+\]: )", re.M)
 _WORDPRESS_KEYS = {"post_title", "post_date", "post_excerpt", "ID"}
 # Keys only a Zola/Hugo section (list) page has; with an empty body they mark a section, not a post.
 _SECTION_KEYS = {"sort_by", "paginate_by", "paginate_path", "page_template", "generate_feeds", "generate_feed",
@@ -37,9 +39,60 @@ _SECTION_KEYS = {"sort_by", "paginate_by", "paginate_path", "page_template", "ge
 
 
 class _VerbatimLoader(yaml.SafeLoader):
-    """SafeLoader that keeps timestamps as the strings they were written as (lossless)."""
+    """SafeLoader that keeps timestamps as the strings they were written as (lossless).
+
+    It also bounds the document: nesting deeper than `limits.MAX_NESTING` levels, or more than
+    `limits.MAX_YAML_NODES` nodes once aliases are expanded (a 400-byte "billion laughs" expands
+    to 10^9), or an alias of a node inside itself, is refused while composing, before anything is
+    built. Integers too long for Python to read are kept as the text they were written as.
+    """
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+        self._expanded = 0
+        self._sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (nodes once expanded, levels)
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        if self.check_event(yaml.AliasEvent):
+            node = self.anchors.get(self.peek_event().anchor)
+            if node is not None:
+                if id(node) not in self._sizes:
+                    raise yaml.YAMLError(f"alias *{self.peek_event().anchor} refers to a node that contains it")
+                size, levels = self._sizes[id(node)]
+                self._count(size, self._depth + levels)
+            return super().compose_node(parent, index)
+        self._depth += 1
+        self._count(0, self._depth)  # before descending: deep documents must not reach Python's recursion limit
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        else:
+            children = node.value if isinstance(node, yaml.SequenceNode) else []
+        known = [self._sizes.get(id(child), (1, 1)) for child in children]
+        size = 1 + sum(n for n, _ in known)
+        self._sizes[id(node)] = (size, 1 + max((levels for _, levels in known), default=0))
+        self._count(1, self._depth + 1)
+        return node
+
+    def _count(self, nodes: int, depth: int) -> None:
+        self._expanded += nodes
+        if self._expanded > limits.MAX_YAML_NODES:
+            raise yaml.YAMLError(f"more than {limits.MAX_YAML_NODES} values once aliases are expanded")
+        if depth > limits.MAX_NESTING:
+            raise yaml.YAMLError(f"nested deeper than {limits.MAX_NESTING} levels")
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int | str:
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:  # over Python's 4,300-digit limit
+            return node.value
 
 
+_VerbatimLoader.add_constructor("tag:yaml.org,2002:int", _VerbatimLoader.construct_yaml_int)
 _VerbatimLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
@@ -62,12 +115,18 @@ class _TOML(BaseHandler):
     FM_BOUNDARY = re.compile(r"^\+{3,}[ \t]*$", re.MULTILINE)
 
     def load(self, fm: str, **kwargs: object) -> Any:
-        return tomllib.loads(fm)
+        try:
+            return tomllib.loads(fm)
+        except RecursionError:
+            raise limits.TooComplex(f"nested deeper than {limits.MAX_NESTING} levels") from None
 
 
 class _JSON(JSONHandler):
     def detect(self, text: str) -> bool:
         return text.startswith("{")
+
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return limits.load_json(fm)
 
 
 HANDLERS = (_YAML(), _TOML(), _JSON())
@@ -83,8 +142,9 @@ def sniff(head: bytes, name: str) -> bool:
 
 
 def parse(item: Input) -> Iterator[RawPost]:
-    text = item.read_bytes().decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
-    meta, body, warnings = split(text)
+    decoded = decode_text(item.read_bytes())  # UTF-8, else UTF-16 or a legacy encoding, named in a warning
+    meta, body, warnings = split(decoded.text.replace("\r\n", "\n"))
+    warnings[:0] = decoded.warnings
     if PurePosixPath(item.name).stem == "_index" or (_SECTION_KEYS & meta.keys() and not body.strip()):
         raise ParseError(f"{item.name or 'input'} is a section page (Hugo/Zola `_index`), not a post",
                          code="not_a_post")
@@ -102,9 +162,13 @@ def split(text: str) -> tuple[dict[str, Any], str, list[str]]:
         fm_text, body = handler.split(stripped)
     except ValueError:
         raise FrontMatterError(f"front matter opened with {fence!r} on line 1 is never closed") from None
+    if len(fm_text) > limits.MAX_FRONT_MATTER_CHARS:
+        raise FrontMatterError(f"front matter of {len(fm_text) // 1024} KiB is over the "
+                               f"{limits.MAX_FRONT_MATTER_CHARS // 1024} KiB limit")
     try:
         meta = handler.load(fm_text)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        limits.check_nesting(meta)
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: TOML, JSON, limits, 5,000-digit TOML integers
         raise FrontMatterError(f"front matter is not valid {type(handler).__name__[1:]}: {exc}") from None
     if meta is None:
         meta = {}
@@ -180,13 +244,13 @@ def text_value(value: Any) -> str | None:
 
 def names(value: Any) -> list[str]:
     items = value if isinstance(value, list) else [value]
-    result = []
+    result: dict[str, None] = {}  # ordered and de-duplicated in one pass
     for item in items:
         if isinstance(item, dict):
             item = item.get("name") or item.get("display_name")
-        if (name := text_value(item)) and name not in result:
-            result.append(name)
-    return result
+        if name := text_value(item):
+            result[name] = None
+    return list(result)
 
 
 # Keys of WordPress-to-Jekyll exports whose list items are comma-joined term lists ("a,b,c").
@@ -197,7 +261,7 @@ def terms(meta: dict[str, Any], *keys: str) -> list[str]:
     """Categories or tags. List items are kept whole (Jekyll, Hugo, Zola); only a plain string is split:
     on commas when it has any, else on whitespace (Jekyll). The comma-joined list items of WordPress
     exports (`original_cats`) are split on commas."""
-    result: list[str] = []
+    result: dict[str, None] = {}  # ordered and de-duplicated in one pass
     for key in keys:
         value = meta.get(key)
         if isinstance(value, list):
@@ -217,12 +281,11 @@ def terms(meta: dict[str, Any], *keys: str) -> list[str]:
             else:
                 parts = text.split()
             for part in parts:
-                term = " ".join(part.split())
-                if term and term not in result:
-                    result.append(term)
+                if term := " ".join(part.split()):
+                    result[term] = None
         if result:
-            return result
-    return result
+            return list(result)
+    return list(result)
 
 
 def jsonable(value: Any) -> Any:
@@ -233,9 +296,7 @@ def jsonable(value: Any) -> Any:
         return [jsonable(v) for v in value]
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
-    if isinstance(value, float) and value != value:  # NaN is not JSON
-        return None
-    return value
+    return value  # NaN and Infinity stay floats here: the normalizer makes them JSON-safe text
 
 
 def _status(meta: dict[str, Any]) -> str:

@@ -31,7 +31,7 @@ def _load(value: Any) -> Any:
     if isinstance(value, str):
         try:
             return json.loads(value)
-        except (json.JSONDecodeError, RecursionError):  # nesting deeper than the JSON decoder's stack
+        except (ValueError, RecursionError):  # invalid, a 5,000-digit integer, or nesting past the decoder's stack
             return None
     return value
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from archiver import limits
 from archiver.errors import ParseError
 from archiver.model import Input, RawPost
 
@@ -38,7 +39,7 @@ def load_json(item: Input, what: str) -> Any:
     with item.open() as stream:
         raw = stream.read()
     try:
-        return json.loads(raw.decode("utf-8-sig"))
+        return limits.load_json(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise ParseError(f"{item.name or what}: {what} is not UTF-8 ({exc.reason} at byte {exc.start})") from exc
     except json.JSONDecodeError as exc:
@@ -46,6 +47,8 @@ def load_json(item: Input, what: str) -> Any:
         why = "invalid" if raw.rstrip().endswith((b"}", b"]")) else "truncated"
         where = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
         raise ParseError(f"{item.name or what}: {why} JSON, not a readable {what} ({where})") from exc
+    except limits.TooComplex as exc:
+        raise ParseError(f"{item.name or what}: {what} {exc}") from exc
 
 
 def _text_to_html(text: str) -> str:

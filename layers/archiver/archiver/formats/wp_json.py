@@ -20,7 +20,7 @@ NAME = "wp_json"
 
 _RENDERED = re.compile(rb'"(?:title|content|excerpt|guid)"\s*:\s*\{\s*"(?:rendered|raw|protected)"')
 _USER = re.compile(rb'"avatar_urls"\s*:')
-_TAG = re.compile(r"<[^>]*>")
+_TAG = re.compile(r"<[^<>]*>")  # stops at the next "<": one scan, however many "<" never close
 _BIG_KEYS = ("content", "excerpt", "_links", "_embedded", "title", "guid")
 
 
