@@ -67,8 +67,8 @@ class LocalUp:
                 return line
         pytest.fail(f"no such line within {WAIT_SECONDS} s:\n{self.stderr_path.read_text()[-3000:]}")
 
-    def stop(self) -> tuple[int, str]:
-        self.process.send_signal(signal.SIGINT)
+    def stop(self, sig: signal.Signals = signal.SIGINT) -> tuple[int, str]:
+        self.process.send_signal(sig)
         try:
             code = self.process.wait(timeout=WAIT_SECONDS)
         finally:
@@ -140,7 +140,7 @@ def test_local_up_archives_dropped_files_and_keeps_them_across_a_restart(tmp_pat
     assert again.next_line(lambda line: "schedule" in line) == {
         "schedule": "tick", "status": "done", "due": 0, "queued": 0, "jobs": 0, "hosts": 0}
 
-    code, stderr = again.stop()
+    code, stderr = again.stop(signal.SIGTERM)  # as `docker stop` or systemd would
     assert code == 0, stderr
     assert "Traceback" not in stderr
 
@@ -155,6 +155,16 @@ def test_local_up_refuses_a_taken_port_with_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("archiver: port_in_use: ") and "--port" in result.stderr
     assert result.stdout == ""
+
+
+def test_local_up_refuses_a_state_folder_it_cannot_write(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = subprocess.run([sys.executable, "-m", "archiver", "local", "up", "--port", str(free_port()),
+                             "--state", str(blocker / "state")], cwd=REPO_ROOT, capture_output=True, text=True,
+                            timeout=WAIT_SECONDS)
+    assert result.returncode == 2
+    assert result.stderr.startswith("archiver: bad_state: state folder ") and result.stdout == ""
 
 
 def test_local_tick_without_a_running_stack_says_so() -> None:

@@ -99,16 +99,29 @@ def save_queued(aws: LocalAWS, snapshot: Snapshot, queue_urls: list[str]) -> Non
             snapshot.queued[url.rsplit("/", 1)[-1]] = bodies
 
 
+def prepare_folder(folder: Path) -> None:
+    """Make the state folder, or fail now (not after hours of archiving) if it cannot be written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StateError(f"state folder {folder}: {exc.strerror or exc}") from exc
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StateError(f"state folder {folder} is not writable")
+
+
 def write_snapshot(snapshot: Snapshot, folder: Path) -> Path:
     """Write atomically: a crash while saving leaves the previous state in place."""
-    folder.mkdir(parents=True, exist_ok=True)
+    prepare_folder(folder)
     target = folder / STATE_FILE
     partial = target.with_suffix(".partial")
-    with partial.open("wb") as f:
-        pickle.dump(snapshot, f, protocol=pickle.HIGHEST_PROTOCOL)
-        f.flush()
-        os.fsync(f.fileno())
-    partial.replace(target)
+    try:
+        with partial.open("wb") as f:
+            pickle.dump(snapshot, f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.flush()
+            os.fsync(f.fileno())
+        partial.replace(target)
+    except OSError as exc:
+        raise StateError(f"cannot save the state to {target}: {exc.strerror or exc}") from exc
     return target
 
 

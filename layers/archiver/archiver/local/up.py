@@ -272,7 +272,10 @@ def up(*, port: int = DEFAULT_PORT, state: Path | None = None, template: Path | 
     from archiver.local import state as saved
 
     out = out if out is not None else sys.stdout
-    snapshot = saved.read_snapshot(state) if state else None  # a bad state folder fails before anything starts
+    snapshot = None
+    if state is not None:  # a bad state folder fails before anything starts
+        saved.prepare_folder(state)
+        snapshot = saved.read_snapshot(state)
     with stop_on_signals() as stop, LocalAWS(template, port=port) as aws:
         resources = resources_for(aws)
         if snapshot is not None:
