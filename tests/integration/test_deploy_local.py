@@ -160,6 +160,11 @@ def test_nothing_listening_or_a_refused_template_is_one_clear_error(local_aws, t
         deploy_stack("broken", endpoint_url=local_aws.endpoint_url, template_path=broken, clients=local_aws.client)
 
 
+def test_the_template_url_names_localhost_with_the_bucket_in_the_path():
+    assert template_url("http://127.0.0.1:4566", "b", "s/t.json") == "http://localhost:4566/b/s/t.json"
+    assert template_url("http://localhost", "b", "t.json") == "http://localhost/b/t.json"
+
+
 def test_only_a_loopback_endpoint_is_deployed_into():
     for url in ("https://cloudformation.us-east-1.amazonaws.com", "http://10.0.0.5:4566"):
         with pytest.raises(DeployError, match="not a local endpoint"):

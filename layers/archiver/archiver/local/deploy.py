@@ -27,24 +27,21 @@ from urllib.parse import urlsplit
 
 from archiver.errors import ArchiverError
 from archiver.local.stack import (
-    ARCHIVE_BUCKET_ID,
-    DEAD_LETTER_QUEUE_ID,
-    FETCH_QUEUE_ID,
-    INBOX_BUCKET_ID,
-    QUEUE_ID,
     REGION,
-    TABLE_ID,
     LocalResources,
     lifecycle_rule,
     local_bucket_policy,
     notification_configuration,
     references,
 )
-from archiver.local.template import FUNCTION_ID, find_template, load_template, resolve
+from archiver.local.template import find_template, load_template, resolve
 
 # Where packaged code and templates go, as SAM's managed bucket in AWS (one for every local stack).
 ARTIFACTS_BUCKET = "post-archiver-local-artifacts"
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
+# The template's outputs that name what the local runner serves (stack_resources).
+SERVED_OUTPUTS = ("InboxBucketName", "ArchiveBucketName", "TableName", "InboxQueueUrl", "DeadLetterQueueUrl",
+                  "FetchQueueUrl", "ArchiverFunctionName")
 MAX_STATUS_POLLS = 50  # moto applies a stack synchronously; a few polls at most
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same folder zips to the same key
 _SKIPPED_PARTS = {"__pycache__", ".pytest_cache"}
@@ -73,7 +70,7 @@ class Fixup:
     resource: str  # logical id
     physical_id: str
     prop: str  # the template's property name
-    action: str  # "applied", "already set" or "not applied"
+    action: str  # applied, already set, not applied; before the stack: left out, named, disabled
     detail: str = ""
 
     def line(self) -> str:
@@ -175,8 +172,8 @@ def template_url(endpoint_url: str, bucket: str, key: str) -> str:
     moto reads the bucket from the path only when the URL contains "localhost" (or is an
     s3*.amazonaws.com URL); for http://127.0.0.1:PORT/bucket/key it takes "127" as the bucket name.
     """
-    parts = urlsplit(endpoint_url)
-    return f"http://localhost:{parts.port}/{bucket}/{key}"
+    port = urlsplit(endpoint_url).port
+    return f"http://localhost{f':{port}' if port else ''}/{bucket}/{key}"
 
 
 # -- package and transform
@@ -399,20 +396,22 @@ def _function_fixups(lambda_: Any, logical_id: str, name: str, props: Mapping[st
     config = lambda_.get_function_configuration(FunctionName=name)
     layer_ids = [ref["Ref"] for ref in template["Resources"][logical_id]["Properties"].get("Layers", [])
                  if isinstance(ref, dict) and "Ref" in ref]
-    if layer_ids and not config.get("Layers"):
-        # moto names a stack's layer `<stack>-<LogicalId>-<random>` (it ignores LayerName) and does not attach it.
+    if layer_ids:
+        # moto names a stack's layer `<stack>-<LogicalId>-<random>` (it ignores LayerName); the function
+        # gets it here, as the stack left it out (prepare_for_moto). After an update whose layer content
+        # changed, SAM's layer logical id (and so the layer) is a new one.
         prefix = f"{context['AWS::StackName']}-"
-        arns = []
-        for layer_id in layer_ids:
-            found = [layer for layer in lambda_.list_layers()["Layers"]
-                     if layer["LayerName"].startswith(prefix + layer_id)]
-            if found:
-                arns.append(found[0]["LatestMatchingVersion"]["LayerVersionArn"])
-        if len(arns) == len(layer_ids):
+        layers = lambda_.list_layers()["Layers"]
+        arns = [layer["LatestMatchingVersion"]["LayerVersionArn"] for layer_id in layer_ids
+                for layer in layers if layer["LayerName"].startswith(prefix + layer_id)][:len(layer_ids)]
+        attached = [layer["Arn"] for layer in config.get("Layers") or []]
+        if len(arns) != len(layer_ids):
+            yield Fixup(logical_id, name, "Layers", "not applied", f"no local layer version for {layer_ids}")
+        elif attached == arns:
+            yield Fixup(logical_id, name, "Layers", "already set")
+        else:
             lambda_.update_function_configuration(FunctionName=name, Layers=arns)
             yield Fixup(logical_id, name, "Layers", "applied", ", ".join(arns))
-        else:
-            yield Fixup(logical_id, name, "Layers", "not applied", f"no local layer version for {layer_ids}")
     for layer_id in layer_ids:
         wanted = (template["Resources"][layer_id].get("Properties") or {}).get("LayerName")
         if wanted is not None:
@@ -462,10 +461,7 @@ def stack_resources(client: Callable[[str], Any], stack_name: str) -> LocalResou
                           "(`archiver local deploy --stack NAME`)")
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
     physical_ids = _physical_ids(cfn, stack_name)
-    wanted = {"InboxBucketName": INBOX_BUCKET_ID, "ArchiveBucketName": ARCHIVE_BUCKET_ID, "TableName": TABLE_ID,
-              "InboxQueueUrl": QUEUE_ID, "DeadLetterQueueUrl": DEAD_LETTER_QUEUE_ID, "FetchQueueUrl": FETCH_QUEUE_ID,
-              "ArchiverFunctionName": FUNCTION_ID}
-    missing = sorted(set(wanted) - set(outputs))
+    missing = sorted(set(SERVED_OUTPUTS) - set(outputs))
     if missing:
         raise DeployError(f"stack {stack_name!r} has no outputs {missing} (was it created through a change set? "
                           "moto gives those no Outputs; deploy with `archiver local deploy`)")
