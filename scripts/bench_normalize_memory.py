@@ -77,7 +77,7 @@ def report(rows: list[dict[str, Any]]) -> str:
         small, large = runs[0], runs[-1]
         lines += ["", f"From {small['posts']:,} to {large['posts']:,} posts ({large['posts'] / small['posts']:.0f}x), "
                   f"the peak goes from {small['peak_mib']:.0f} to {large['peak_mib']:.0f} MiB "
-                  f"({large['peak_mib'] / small['peak_mib']:.2f}x); the imports alone take {floor['peak_mib']:.0f} MiB."]
+                  f"({large['peak_mib'] / small['peak_mib']:.2f}x); imports alone: {floor['peak_mib']:.0f} MiB."]
     return "\n".join(lines) + "\n"
 
 
