@@ -165,8 +165,9 @@ eval-language: setup ## Language detection accuracy on ../shared/corpus; updates
 bench-cold: setup build-host ## Cold import of the built artifact, with and without .pyc; updates docs/benchmarks.md
 	$(VENV)/bin/python scripts/bench_cold_start.py --host $(HOST_DIR) --out docs/benchmarks.md
 
-bench: setup ## WXR export (100 MB: memory, time per invocation) and fetching (500 feeds, 50 hosts); updates docs/benchmarks.md
+bench: setup ## WXR export (100 MB: memory, time per invocation), normalize memory vs posts, and fetching (500 feeds, 50 hosts); updates docs/benchmarks.md
 	$(VENV)/bin/python scripts/bench_wxr.py --size-mb 100 --out docs/benchmarks.md
+	$(VENV)/bin/python scripts/bench_normalize_memory.py --posts 2500 25000 --out docs/benchmarks.md
 	$(MAKE) bench-fetch
 
 bench-fetch: setup ## 500 local feeds on 50 hosts fetched twice vs bare requests.get; updates docs/benchmarks.md

@@ -258,40 +258,52 @@ def _normalize(args: argparse.Namespace) -> int:
     from archiver.dates import zone
 
     failures = 0
-    for posts in _normalized_files(args.paths, zone(args.timezone)):
-        if posts is None:
+    for path in args.paths:
+        try:  # each post is written as soon as it is built: memory stays flat in the number of posts
+            for post in _each_normalized(path, zone(args.timezone)):
+                sys.stdout.write(json.dumps(post.to_dict(), ensure_ascii=False) + "\n")
+        except _FileFailed:
             failures += 1
-            continue
-        for post in posts:
-            sys.stdout.write(json.dumps(post.to_dict(), ensure_ascii=False) + "\n")
     return 1 if failures else 0
 
 
-def _normalized_files(paths: list[Path], default_tz: tzinfo = UTC) -> Iterator[list[Post] | None]:
-    """Each file's posts; None (after a one-line error on stderr) for a file that cannot be read.
+class _FileFailed(Exception):
+    """A file could not be normalized; its one-line error is already on stderr."""
 
-    Any exception on one file, even a bug, is that file's failure: the files after it are still read.
+
+def _each_normalized(path: Path, default_tz: tzinfo = UTC) -> Iterator[Post]:
+    """The file's posts one at a time; raises _FileFailed (after a one-line error on stderr) when the
+    file cannot be read or normalized. The file is read in pieces by formats that stream.
+
+    Any exception, even a bug, is that file's failure: the caller goes on with the next file.
     """
     from archiver.model import Input, Origin
-    from archiver.pipeline import normalize_input
+    from archiver.pipeline import each_normalized
 
+    if not path.is_file():
+        _report(path, "unreadable", "read", "not a file" if path.exists() else "No such file or directory")
+        raise _FileFailed
+    item = Input.from_file(path, name=path.name, origin=Origin(kind="file", uri=str(path.resolve())))
+    try:
+        yield from each_normalized(item, default_tz=default_tz)
+    except ArchiverError as exc:
+        _report(path, exc.code, exc.stage, exc.message)
+        raise _FileFailed from exc
+    except OSError as exc:
+        _report(path, "unreadable", "read", exc.strerror or str(exc))
+        raise _FileFailed from exc
+    except Exception as exc:  # each_normalized wraps bugs in InternalError; this is the last guard
+        _report(path, "internal_error", "normalize", f"{type(exc).__name__}: {exc}")
+        raise _FileFailed from exc
+
+
+def _normalized_files(paths: list[Path], default_tz: tzinfo = UTC) -> Iterator[list[Post] | None]:
+    """Each file's posts as a list (None for a file that failed, after its one-line error)."""
     for path in paths:
         try:
-            item = Input(data=path.read_bytes(), name=path.name, origin=Origin(kind="file", uri=str(path.resolve())))
-        except OSError as exc:
-            _report(path, "unreadable", "read", exc.strerror or str(exc))
+            yield list(_each_normalized(path, default_tz))
+        except _FileFailed:
             yield None
-            continue
-        try:
-            posts = normalize_input(item, default_tz=default_tz)
-        except ArchiverError as exc:
-            _report(path, exc.code, exc.stage, exc.message)
-            yield None
-        except Exception as exc:  # normalize_input wraps bugs in InternalError; this is the last guard
-            _report(path, "internal_error", "normalize", f"{type(exc).__name__}: {exc}")
-            yield None
-        else:
-            yield posts
 
 
 def _report(path: Path, code: str, stage: str, message: str) -> None:
