@@ -1,7 +1,7 @@
 """Post records in the table: the LATEST item (claimed, then marked stored) and one V# item per version.
 
-No read before write: a conditional put of LATEST decides whether a post is new, a duplicate
-(same content hash) or a new version (a conditional update on the version it saw).
+No read before write: one conditional update of LATEST decides whether a post is new, a duplicate
+(same content hash) or a new version (its number counted atomically).
 """
 
 from __future__ import annotations
@@ -91,8 +91,8 @@ class PostRecords:
         """Put the V#<n> item of a published version and its story index items: one BatchWriteItem.
 
         Not a TransactWriteItems with LATEST: that would be one call fewer, but DynamoDB bills each item
-        of a transaction twice (2 write units per KB), 7 more units per new post here, and nothing needs
-        it. V#<n> is written only by attempts at the claim of version n (the same content), so an
+        of a transaction twice (2 write units per KB: some 70% more per new post, see docs/benchmarks.md),
+        and nothing needs it. V#<n> is written only by attempts at the claim of version n (the same content), so an
         unconditional put cannot undo another writer's; a crash before LATEST is marked leaves the claim
         pending, and the next attempt resumes it.
         """
