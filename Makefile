@@ -55,7 +55,7 @@ fi
 endef
 
 .PHONY: help setup setup-sam setup-checkov test lint validate build build-host check-build demo demo-fetch local invoke \
-	invoke-built bench bench-cold bench-fetch deploy deploy-local clean eval eval-language corpus realworld stress
+	invoke-built bench bench-cold bench-fetch bench-calls deploy deploy-local clean eval eval-language corpus realworld stress
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -169,6 +169,13 @@ bench: setup ## WXR export (100 MB: memory, time per invocation), normalize memo
 	$(VENV)/bin/python scripts/bench_wxr.py --size-mb 100 --out docs/benchmarks.md
 	$(VENV)/bin/python scripts/bench_normalize_memory.py --posts 2500 25000 --out docs/benchmarks.md
 	$(MAKE) bench-fetch
+	$(MAKE) bench-calls
+
+# The revision the storage calls are compared with: the store before issue 10's call budget.
+CALLS_BASELINE ?= 2eb742f
+
+bench-calls: setup ## Storage calls (writes + reads) per input, now vs CALLS_BASELINE; updates docs/benchmarks.md
+	$(VENV)/bin/python scripts/count_storage_calls.py --baseline $(CALLS_BASELINE) --out docs/benchmarks.md
 
 bench-fetch: setup ## 500 local feeds on 50 hosts fetched twice vs bare requests.get; updates docs/benchmarks.md
 	$(VENV)/bin/python scripts/bench_fetch.py --hosts 50 --feeds-per-host 10 --entries 1 --out docs/benchmarks.md

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from archiver.deadline import DeadlineAlarm, enforced
-from archiver.errors import InputTooLarge, ObjectGone
+from archiver.errors import InputTooLarge, ObjectGone, StoreError
 from archiver.events import ObjectRef
 from archiver.model import Input, Origin, Outcome
 from archiver.spool import PIECE_BYTES, spool
@@ -102,10 +102,17 @@ def archive_object(s3: Any, ref: ObjectRef, store: ArchiveStore, *, settings: Se
 
     With a `deadline`, reading and archiving stop there (a `timeout` failure, see archiver.deadline).
     """
-    from archiver.pipeline import archive_input, failed_outcome
+    from archiver.pipeline import archive_input, failed_outcome, recorded_outcome
 
-    origin = Origin("s3", f"s3://{ref.bucket}/{ref.key}", ref.bucket, ref.key, version_id=ref.version_id,
+    origin = Origin("s3", f"s3://{ref.bucket}/{ref.key}", ref.bucket, ref.key,
+                    version_id=ref.version_id if ref.version_id != "null" else None,
                     etag=(ref.etag or "").strip('"') or None)
+    try:  # a redelivery of a finished input: its first outcome stands, and the object is not read again
+        before = store.repeated_input(origin)
+    except StoreError:
+        before = None  # the ordinary path meets the store again and records what fails
+    if before is not None:
+        return recorded_outcome(before, origin)
     try:
         with enforced(deadline):
             item = read_input(s3, ref, max_bytes=settings.max_input_bytes, spool_bytes=settings.spool_bytes,

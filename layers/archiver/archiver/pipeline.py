@@ -144,12 +144,9 @@ def _next_stage(progress: _Progress, stage: str, deadline: Deadline | None) -> N
 
 
 def store_post(post: Post, raw_key: str, store: ArchiveStore) -> SaveResult:
-    """Link the post to the story it is a copy of, then save it with its page."""
-    if post.canonical_url in (None, post.url):  # a post naming another original keeps that story
-        post.story_id = store.find_story(post) or post.story_id
-    result = store.save_post(post, raw_key, render_post_html(post))
-    store.index_story(post)  # idempotent; also after a duplicate, in case an earlier run stopped here
-    return result
+    """Save the post with its page, linked to the story it is a copy of (looked up only when it is stored:
+    a duplicate costs one conditional write and nothing else)."""
+    return store.save_post(post, raw_key, render_post_html(post), link_story=True)
 
 
 def split(item: Input, raw_key: str, chunk_posts: int, *, max_bytes: int | None = None) -> list[Chunk]:

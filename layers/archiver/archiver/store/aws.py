@@ -13,6 +13,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from archiver.errors import StoreError
 
+BATCH_WRITE_MAX = 25  # items per BatchWriteItem call
+MAX_BATCH_ROUNDS = 5  # rounds for unprocessed items (each call is retried by botocore as well)
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -42,6 +44,20 @@ class Table:
                     if limit is not None and len(items) >= limit:
                         return items
         return items
+
+    def batch_put(self, items: list[dict[str, Any]], what: str) -> None:
+        """Put items with BatchWriteItem: one call per 25 items (and per round of unprocessed ones), billed
+        as ordinary puts. Unconditional: only for items whose writers cannot disagree."""
+        for start in range(0, len(items), BATCH_WRITE_MAX):
+            requests = [{"PutRequest": {"Item": serialize(item)}} for item in items[start:start + BATCH_WRITE_MAX]]
+            for _ in range(MAX_BATCH_ROUNDS):
+                with wrapped(what):
+                    response = self.client.batch_write_item(RequestItems={self.name: requests})
+                requests = response.get("UnprocessedItems", {}).get(self.name, [])
+                if not requests:
+                    break
+            else:
+                raise StoreError(f"{what}: {len(requests)} items left unprocessed")
 
     def old_item(self, exc: ClientError, pk: str, sk: str) -> dict[str, Any]:
         """The item that failed a condition: from the error (ALL_OLD), else a consistent read."""

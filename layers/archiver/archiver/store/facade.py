@@ -12,7 +12,7 @@ from archiver.store.aws import Table, now
 from archiver.store.objects import ArchiveObjects
 from archiver.store.outcomes import OutcomeRecords
 from archiver.store.records import Claim, PostRecords
-from archiver.store.story_index import StoryIndex
+from archiver.store.story_index import StoryIndex, band_items
 
 if TYPE_CHECKING:
     from archiver.model import Chunk, Input, Origin, Outcome, Post
@@ -64,19 +64,25 @@ class ArchiveStore:
         """The human-browsable keys of a post: posts/<site>/<yyyy>/<mm>/<dd>/<slug>--<id>/."""
         return keys.post_keys(post)
 
-    def save_post(self, post: Post, raw_key: str, html: str) -> SaveResult:
+    def save_post(self, post: Post, raw_key: str, html: str, *, link_story: bool = False) -> SaveResult:
         """Archive a post: a new version when its content changed, nothing when it is a duplicate.
 
-        1. claim LATEST (conditional put / update) -> the version number, or "duplicate";
-        2. publish post.json and index.html with conditional writes, so that the current objects never
+        1. claim LATEST (one conditional update) -> the version number, or "duplicate" (then stop: a
+           duplicate writes nothing else);
+        2. with `link_story`, link the post to the story it is a copy of (reads the SimHash bands; only
+           for a post that is stored, and only when it names no other original);
+        3. publish post.json and index.html with conditional writes, so that the current objects never
            go backwards (a version outdated by a faster writer is kept under its own key instead);
-        3. put the V#<n> item, then mark LATEST stored with the post's metadata (only if still current).
+        4. put the V#<n> item with the story index items (one BatchWriteItem), then mark LATEST stored
+           with the post's metadata (a conditional put: only if still current).
         A crash between the steps leaves LATEST "pending"; redelivery of the same content resumes it.
         """
         post_keys = keys.post_keys(post)
         claimed = self._claim(post)
         if claimed.duplicate:
             return SaveResult(status="duplicate", version=claimed.version, keys=claimed.keys or post_keys)
+        if link_story and post.canonical_url in (None, post.url):  # a post naming another original keeps it
+            post.story_id = self.stories.find_story(post) or post.story_id
         version = claimed.version
         archived_at = post.archived_at or now()
         previous = claimed.previous or {}
@@ -99,6 +105,7 @@ class ArchiveStore:
             "id": post.id,
             "version": version,
             "content_sha256": post.content_sha256,
+            "normalizer_version": post.normalizer_version,
             "archived_at": archived_at,
             "raw_key": raw_key,
             "json_key": json_object.key,
@@ -108,8 +115,9 @@ class ArchiveStore:
             "json_etag": json_object.etag,
             "html_etag": html_object.etag,
         }
-        common = self._put_version(post, version, common)
-        if json_object.current and html_object.current:
+        current = json_object.current and html_object.current
+        common = self._put_version(post, version, common, current=current)
+        if current:
             self._mark_stored(post, version, common)
         return SaveResult(status="archived", version=version,
                           keys=keys.stored_keys(common) or post_keys)
@@ -118,8 +126,11 @@ class ArchiveStore:
     def _claim(self, post: Post) -> Claim:
         return self.records.claim(post)
 
-    def _put_version(self, post: Post, version: int, common: dict[str, Any]) -> dict[str, Any]:
-        return self.records.put_version(post, version, common)
+    def _put_version(self, post: Post, version: int, common: dict[str, Any], *, current: bool) -> dict[str, Any]:
+        """The V# item; with the story index items in the same call when the version is current."""
+        if current:
+            return self.records.put_version(post, version, common, band_items(post))
+        return self.records.put_outdated_version(post, version, common)
 
     def _mark_stored(self, post: Post, version: int, common: dict[str, Any]) -> None:
         self.records.mark_stored(post, version, common)
@@ -161,6 +172,11 @@ class ArchiveStore:
         A record that holds a finished outcome is kept (`is_finished`); the attempt is counted.
         """
         return self.outcomes.begin(origin, raw_key=raw_key, chunk=chunk)
+
+    def repeated_input(self, origin: Origin) -> dict[str, Any] | None:
+        """The finished record of an input delivered again (the attempt counted), else None. Read before
+        the inbox object is, so a redelivery costs one read and one write."""
+        return self.outcomes.repeat(origin)
 
     def record_outcome(self, outcome: Outcome, *, received_at: str | None = None, begun: bool = False) -> None:
         """Record the outcome of one attempt at an input: the first finished outcome is kept, later ones

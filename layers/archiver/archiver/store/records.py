@@ -1,7 +1,7 @@
 """Post records in the table: the LATEST item (claimed, then marked stored) and one V# item per version.
 
-No read before write: a conditional put of LATEST decides whether a post is new, a duplicate
-(same content hash) or a new version (a conditional update on the version it saw).
+No read before write: one conditional update of LATEST decides whether a post is new, a duplicate
+(same content hash) or a new version (its number counted atomically).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from archiver.store.keys import LATEST, PostKeys, post_pk, stored_keys, version_
 if TYPE_CHECKING:
     from archiver.model import Post
 
-MAX_CLAIM_ATTEMPTS = 5
 
 # The fields copied from the post onto its LATEST item.
 _LATEST_FIELDS = (
@@ -34,6 +33,7 @@ _LATEST_FIELDS = (
     "story_id",
     "content_sha256",
     "status",
+    "normalizer_version",  # what `archiver reprocess` compares with the running normalizer
 )
 
 
@@ -53,56 +53,56 @@ class PostRecords:
         self._table = table
 
     def claim(self, post: Post) -> Claim:
+        """One conditional UpdateItem on LATEST: version 1 for a new post, the next version for changed
+        content (counted atomically, so concurrent writers get distinct versions), or, when the content
+        hash is the one LATEST holds, the stored version it duplicates (or the pending one to resume)."""
         pk = post_pk(post.id)
-        client, name = self._table.client, self._table.name
         try:
-            client.put_item(
-                TableName=name,
-                Item=serialize({"pk": pk, "sk": LATEST, "id": post.id, "state": "pending", "version": 1,
-                                "content_sha256": post.content_sha256, "claimed_at": now()}),
-                ConditionExpression="attribute_not_exists(pk)",
+            response = self._table.client.update_item(
+                TableName=self._table.name,
+                Key=serialize({"pk": pk, "sk": LATEST}),
+                UpdateExpression=("SET #version = if_not_exists(#version, :zero) + :one, #state = :pending, "
+                                  "#sha = :sha, #claimed = :now, #id = :id"),
+                ConditionExpression="attribute_not_exists(pk) OR #sha <> :sha",
+                ExpressionAttributeNames={"#version": "version", "#state": "state", "#sha": "content_sha256",
+                                          "#claimed": "claimed_at", "#id": "id"},
+                ExpressionAttributeValues=serialize({":zero": 0, ":one": 1, ":pending": "pending",
+                                                     ":sha": post.content_sha256, ":now": now(), ":id": post.id}),
+                ReturnValues="ALL_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-            return Claim(version=1)
         except ClientError as exc:
             if not is_conditional_failure(exc):
                 raise StoreError(f"claim post {post.id}: {describe(exc)}") from exc
             current = self._table.old_item(exc, pk, LATEST)
+            # Same content: stored -> duplicate; pending -> an earlier attempt crashed, resume it.
+            if current.get("state") == "stored":
+                return Claim(version=int(current["version"]), duplicate=True, keys=stored_keys(current))
+            return Claim(version=int(current["version"]))
         except BotoCoreError as exc:
             raise StoreError(f"claim post {post.id}: {exc}") from exc
+        previous = deserialize(response.get("Attributes") or {})
+        if not previous:
+            return Claim(version=1)
+        return Claim(version=int(previous["version"]) + 1, previous=previous)
 
-        for _ in range(MAX_CLAIM_ATTEMPTS):
-            seen = int(current["version"])
-            if current.get("content_sha256") == post.content_sha256:
-                # Same content: stored -> duplicate; pending -> an earlier attempt crashed, resume it.
-                if current.get("state") == "stored":
-                    return Claim(version=seen, duplicate=True, keys=stored_keys(current))
-                return Claim(version=seen)
-            try:
-                response = client.update_item(
-                    TableName=name,
-                    Key=serialize({"pk": pk, "sk": LATEST}),
-                    UpdateExpression=(
-                        "SET #version = :next, #state = :pending, content_sha256 = :sha, claimed_at = :now"
-                    ),
-                    ConditionExpression="#version = :seen",
-                    ExpressionAttributeNames={"#version": "version", "#state": "state"},
-                    ExpressionAttributeValues=serialize({":next": seen + 1, ":seen": seen, ":pending": "pending",
-                                                         ":sha": post.content_sha256, ":now": now()}),
-                    ReturnValues="ALL_OLD",
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
-                return Claim(version=seen + 1, previous=deserialize(response.get("Attributes") or {}))
-            except ClientError as exc:
-                if not is_conditional_failure(exc):
-                    raise StoreError(f"claim new version of post {post.id}: {describe(exc)}") from exc
-                current = self._table.old_item(exc, pk, LATEST)  # lost a race: look again
-            except BotoCoreError as exc:
-                raise StoreError(f"claim new version of post {post.id}: {exc}") from exc
-        raise StoreError(f"claim post {post.id}: too many concurrent updates")
+    def put_version(self, post: Post, version: int, common: dict[str, Any],
+                    index_items: list[dict[str, Any]]) -> dict[str, Any]:
+        """Put the V#<n> item of a published version and its story index items: one BatchWriteItem.
 
-    def put_version(self, post: Post, version: int, common: dict[str, Any]) -> dict[str, Any]:
-        """Put the V#<n> item; returns the version's attributes as stored (an earlier attempt's may win)."""
+        Not a TransactWriteItems with LATEST: that would be one call fewer, but DynamoDB bills each item
+        of a transaction twice (2 write units per KB: some 70% more per new post, see docs/benchmarks.md),
+        and nothing needs it. V#<n> is written only by attempts at the claim of version n (the same content), so an
+        unconditional put cannot undo another writer's; a crash before LATEST is marked leaves the claim
+        pending, and the next attempt resumes it.
+        """
+        item = {"pk": post_pk(post.id), "sk": version_sk(version), **common}
+        self._table.batch_put([item, *index_items], f"put version {version} of post {post.id}")
+        return common
+
+    def put_outdated_version(self, post: Post, version: int, common: dict[str, Any]) -> dict[str, Any]:
+        """Put the V#<n> item of a version already outdated when published (kept under its own keys);
+        returns its attributes as stored (an earlier attempt's, if one wrote it)."""
         pk = post_pk(post.id)
         sk = version_sk(version)
         try:
@@ -176,3 +176,4 @@ class PostRecords:
             ExpressionAttributeValues=serialize({":pk": f"SITE#{site}"}),
             ScanIndexForward=not newest_first,
         )
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from archiver import stories
-from archiver.store.aws import Table, serialize, wrapped
+from archiver.store.aws import Table, serialize
 from archiver.store.keys import post_pk
 
 if TYPE_CHECKING:
@@ -13,6 +13,14 @@ if TYPE_CHECKING:
 
 MAX_STORY_CANDIDATES = 100  # per fingerprint band: a lookup stays a few small reads
 _BAND_PREFIX = "SIMHASH#"  # near-duplicate index: pk=SIMHASH#<band>:<value>, sk=POST#<id>
+
+
+def band_items(post: Post) -> list[dict[str, Any]]:
+    """The index items that make a post findable by its fingerprint bands (none without a fingerprint)."""
+    if not post.fingerprint:
+        return []
+    return [{"pk": f"{_BAND_PREFIX}{band}", "sk": post_pk(post.id), "post_id": post.id,
+             "fingerprint": post.fingerprint, "story_id": post.story_id} for band in stories.bands(post.fingerprint)]
 
 
 class StoryIndex:
@@ -38,14 +46,11 @@ class StoryIndex:
         return None
 
     def index_story(self, post: Post) -> None:
-        """Make this post findable by later near-identical copies (one small item per band)."""
-        if not post.fingerprint:
-            return
-        for band in stories.bands(post.fingerprint):
-            item = {"pk": f"{_BAND_PREFIX}{band}", "sk": post_pk(post.id), "post_id": post.id,
-                    "fingerprint": post.fingerprint, "story_id": post.story_id}
-            with wrapped(f"index story band {band}"):
-                self._table.client.put_item(TableName=self._table.name, Item=serialize(item))
+        """Make this post findable by later near-identical copies: one BatchWriteItem of its band items.
+
+        `save_post` writes these items with the post's V# item; this is for posts stored otherwise.
+        """
+        self._table.batch_put(band_items(post), f"index story of post {post.id}")
 
     def list_story_copies(self, story_id: str) -> list[dict[str, Any]]:
         """Every post (LATEST item) that is a copy of one story, oldest first, via ByStory."""
