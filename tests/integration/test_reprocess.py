@@ -9,7 +9,6 @@ marker come out differently; re-processing must write a new version of those and
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
