@@ -9,6 +9,7 @@ marker come out differently; re-processing must write a new version of those and
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -89,13 +90,15 @@ def marked_title(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def versions(store: ArchiveStore, post_ids: list[str]) -> dict[str, int]:
-    return {post_id: int(store.get_post(post_id)["version"]) for post_id in post_ids}
+    latest = store.get_posts(post_ids)
+    assert set(latest) == set(post_ids)
+    return {post_id: int(item["version"]) for post_id, item in latest.items()}
 
 
 def test_reprocess_rewrites_exactly_the_posts_whose_output_changed(archive, monkeypatch) -> None:
     store, ids = archive
     all_ids = [post_id for site in sites() for post_id in ids[site]]
-    marked = {post_id for post_id in all_ids if MARKER in store.get_post(post_id)["title"]}
+    marked = {post_id for post_id, item in store.get_posts(all_ids).items() if MARKER in item["title"]}
     assert len(marked) == 100
 
     unchanged_run = reprocess(store, Options())
@@ -198,3 +201,23 @@ def test_a_bad_original_is_counted_as_failed_not_raised(clean_aws) -> None:
     assert (report.inputs, report.failed) == (1, 1)
     assert report.failures[0]["raw_key"] == outcome.raw_key
     assert report.failures[0]["code"] == outcome.error.code
+
+
+def test_the_command_reprocesses_the_configured_archive(clean_aws, monkeypatch, capsys) -> None:
+    from archiver.cli import main
+
+    resources = clean_aws.resources
+    _, ids = build_archive(clean_aws, 1, 12)
+    monkeypatch.setenv("TABLE_NAME", resources.table_name)
+    monkeypatch.setenv("ARCHIVE_BUCKET", resources.archive_bucket)
+    marked_title(monkeypatch)  # of posts 0-11, only post 3 is marked
+
+    assert main(["reprocess", "--dry-run", "--site", sites(1)[0]]) == 0
+    dry = json.loads(capsys.readouterr().out)
+    assert (dry["inputs"], dry["renormalized"], dry["unchanged"], dry["dry_run"]) == (1, 1, 11, True)
+    assert main(["reprocess"]) == 0
+    assert json.loads(capsys.readouterr().out)["renormalized_ids"] == [ids[sites(1)[0]][3]]
+    assert main(["reprocess", "--since", "yesterday"]) == 2
+    assert "invalid_since" in capsys.readouterr().err
+    assert main(["reprocess", "--on-aws"]) == 2  # the state machine is a deployed stack's
+    assert "--on-aws needs --stack" in capsys.readouterr().err

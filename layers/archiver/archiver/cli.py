@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     reprocess.add_argument("--stack", help="a deployed stack's name (default: TABLE_NAME, ARCHIVE_BUCKET from the "
                                            "environment; AWS_ENDPOINT_URL for a local stack)")
     reprocess.add_argument("--timezone", help="zone for dates written without one (default: $DEFAULT_TIMEZONE)")
+    reprocess.add_argument("--on-aws", action="store_true",
+                           help="with --stack: start the stack's ReprocessStateMachine (Distributed Map, in "
+                                "batches on Lambda) instead of re-processing from this machine")
     reprocess.set_defaults(run=_reprocess)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of archived posts")
@@ -369,6 +372,8 @@ def _retry(args: argparse.Namespace) -> int:
 
 
 def _reprocess(args: argparse.Namespace) -> int:
+    if args.on_aws:
+        return _reprocess_on_aws(args)
     from archiver.clients import client
     from archiver.dates import zone
     from archiver.deployment import target_settings
@@ -390,6 +395,23 @@ def _reprocess(args: argparse.Namespace) -> int:
         print(f"  FAILED {failure['raw_key']} {failure['post_id'] or ''}: {failure['code']} at {failure['stage']}: "
               f"{failure['message']}", file=sys.stderr)
     return 1 if report.failed else 0
+
+
+def _reprocess_on_aws(args: argparse.Namespace) -> int:
+    from archiver.clients import client
+    from archiver.deployment import NotConfigured, stack_output
+    from archiver.reprocess import parse_since
+
+    if not args.stack:
+        raise NotConfigured("--on-aws needs --stack NAME (the state machine is the stack's)")
+    parse_since(args.since)  # a mistake is reported here, not by a failed execution
+    arn = stack_output(args.stack, "ReprocessStateMachineArn")
+    execution_input = {"since": args.since or "", "site": args.site or "", "dry_run": args.dry_run}
+    started = client("stepfunctions").start_execution(stateMachineArn=arn, input=json.dumps(execution_input))
+    print(json.dumps({"execution_arn": started["executionArn"], "input": execution_input}))
+    print("started: each batch's counts are in the execution's Map Run (Step Functions console) and in the "
+          "PostArchiver Reprocess* metrics", file=sys.stderr)
+    return 0
 
 
 def _schema(args: argparse.Namespace) -> int:
