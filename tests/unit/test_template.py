@@ -258,6 +258,7 @@ def test_outputs_name_every_resource_the_operator_needs(template):
         "FetchDeadLetterQueueUrl",
         "ArchiverFunctionName",
         "ArchiveOperatorPolicyArn",
+        "ReprocessStateMachineArn",
         "DashboardName",
     }
 
