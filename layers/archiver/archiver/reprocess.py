@@ -2,13 +2,15 @@
 
 Each archived original (`raw/<sha256[:2]>/<sha256>`) is read back as the Input it was (name, origin
 and charset are kept in the object's metadata), parsed and normalized again. Each post it gives is
-compared with the post's stored post.json, minus what changes on every run (`archived_at`,
-`version`, `normalizer_version`): a difference writes a new version, none writes nothing.
+compared with the stored version by an output digest (archiver.ids.output_sha256: the post document
+minus `archived_at`, `version`, `normalizer_version`), kept on the post's records: a difference writes
+a new version, none writes nothing.
 
 Only the input that produced a post's *current* version may revise it (the LATEST item's
 `raw_key`): an older snapshot of a feed must not bring back the text of an older version. A post
-built from two inputs (a feed entry completed by its page, `extra.full_article`) cannot be rebuilt
-from one, and is skipped. Counts per run: inputs, renormalized, unchanged, skipped, failed.
+built from two inputs (a feed entry completed by its page: the stored source format is not this
+input's) cannot be rebuilt from one, and is skipped. Counts: inputs, renormalized, unchanged,
+skipped, failed. See docs/reprocess.md.
 """
 
 from __future__ import annotations
@@ -119,7 +121,8 @@ def raw_keys(store: ArchiveStore, options: Options) -> Iterator[str]:
         key = item.get("raw_key")
         if not key or key in seen:
             continue
-        if options.since is not None and parse_since(item.get("archived_at")) < options.since:
+        archived_at = parse_since(item.get("archived_at"))
+        if options.since is not None and archived_at is not None and archived_at < options.since:
             continue
         seen.add(key)
         yield key
