@@ -197,8 +197,10 @@ def reprocess_batch(event: dict[str, Any], context: LambdaContext | None) -> dic
                                  max_post_bytes=SETTINGS.max_post_bytes)
     deadline = Deadline.from_context(context, SETTINGS.deadline_margin_seconds)
     report = reprocess(store, options, raw_keys_in_batch(event, options.since), deadline=deadline)
-    for name in ("renormalized", "unchanged", "skipped", "failed"):
-        metrics.add_metric(name=f"Reprocess{name.title()}", unit=MetricUnit.Count, value=getattr(report, name))
+    metrics.add_metric(name="ReprocessRenormalized", unit=MetricUnit.Count, value=report.renormalized)
+    metrics.add_metric(name="ReprocessUnchanged", unit=MetricUnit.Count, value=report.unchanged)
+    metrics.add_metric(name="ReprocessSkipped", unit=MetricUnit.Count, value=report.skipped)
+    metrics.add_metric(name="ReprocessFailed", unit=MetricUnit.Count, value=report.failed)
     logger.info("reprocess batch", extra={k: v for k, v in report.to_dict().items() if k != "renormalized_ids"})
     return report.to_dict()
 
