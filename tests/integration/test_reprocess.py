@@ -221,3 +221,26 @@ def test_the_command_reprocesses_the_configured_archive(clean_aws, monkeypatch, 
     assert "invalid_since" in capsys.readouterr().err
     assert main(["reprocess", "--on-aws"]) == 2  # the state machine is a deployed stack's
     assert "--on-aws needs --stack" in capsys.readouterr().err
+
+
+def test_a_revision_of_a_version_no_longer_latest_is_refused(clean_aws) -> None:
+    """A version written between reading LATEST and writing the revision wins; the revision is refused."""
+    from archiver.errors import StoreError
+    from archiver.pipeline import normalize_input
+    from archiver.render import render_post_html
+
+    store, ids = build_archive(clean_aws, 1, 2)
+    resources = clean_aws.resources
+    key = f"feeds/{sites(1)[0]}.xml"
+    origin = Origin("s3", f"s3://{resources.inbox_bucket}/{key}", resources.inbox_bucket, key)
+    post = normalize_input(Input(data=feed(sites(1)[0], 0, 2), name=key, origin=origin))[0]
+    post.text += " revised"
+    raw_key = store.get_post(post.id)["raw_key"]
+
+    assert store.save_post(post, raw_key, render_post_html(post), revise=1).version == 2
+    with pytest.raises(StoreError) as refused:
+        store.save_post(post, raw_key, render_post_html(post), revise=1)  # version 1 is no longer the latest
+
+    assert refused.value.code == "post_changed"
+    assert [item["version"] for item in store.list_versions(post.id)] == [1, 2]
+    assert post.id == ids[sites(1)[0]][0]
