@@ -28,6 +28,8 @@ from archiver.events import (
     objects_in_eventbridge,
     objects_in_s3_notification,
     objects_in_sqs_body,
+    raw_keys_in_batch,
+    reprocess_options,
 )
 from archiver.fetch.jobs import HostJob, SqsJobQueue, queue_due_sources
 from archiver.inbox import archive_object as archive_inbox_object
@@ -183,6 +185,26 @@ def schedule_fetches() -> dict[str, Any]:
     return report.to_dict()
 
 
+def reprocess_batch(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
+    """A Distributed Map batch of archived originals: re-normalize their posts, return the counts.
+
+    A bad input is counted (failed), not raised: the batch succeeds. Running out of time raises,
+    so that the state machine retries the batch (re-processing it again only finds posts unchanged).
+    """
+    from archiver.reprocess import Options, reprocess
+
+    options = Options.from_event(reprocess_options(event), default_tz=DEFAULT_TZ,
+                                 max_post_bytes=SETTINGS.max_post_bytes)
+    deadline = Deadline.from_context(context, SETTINGS.deadline_margin_seconds)
+    report = reprocess(store, options, raw_keys_in_batch(event, options.since), deadline=deadline)
+    metrics.add_metric(name="ReprocessRenormalized", unit=MetricUnit.Count, value=report.renormalized)
+    metrics.add_metric(name="ReprocessUnchanged", unit=MetricUnit.Count, value=report.unchanged)
+    metrics.add_metric(name="ReprocessSkipped", unit=MetricUnit.Count, value=report.skipped)
+    metrics.add_metric(name="ReprocessFailed", unit=MetricUnit.Count, value=report.failed)
+    logger.info("reprocess batch", extra={k: v for k, v in report.to_dict().items() if k != "renormalized_ids"})
+    return report.to_dict()
+
+
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -200,4 +222,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return archive_all(objects_in_eventbridge(event), context)
     if kind == "schedule":
         return schedule_fetches()
+    if kind == "reprocess":
+        return reprocess_batch(event, context)
     raise ArchiverError(f"unsupported event: {sorted(event)[:5]}", code="unsupported_event", stage="trigger")

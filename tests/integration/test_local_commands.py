@@ -66,7 +66,8 @@ def test_ingest_exits_zero_when_nothing_failed() -> None:
 
 
 @pytest.mark.parametrize("event", ["s3-put.json", "s3-put-unicode-key.json", "sqs-s3.json",
-                                   "eventbridge-object-created.json", "schedule.json", "sqs-fetch-job.json"])
+                                   "eventbridge-object-created.json", "schedule.json", "sqs-fetch-job.json",
+                                   "sfn-reprocess-batch.json"])
 def test_invoke_runs_each_sample_event(event: str) -> None:
     result = archiver("local", "invoke", f"events/{event}")
     assert result.returncode == 0, result.stderr

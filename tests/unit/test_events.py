@@ -47,6 +47,7 @@ def s3_record(key: str, event_name: str = "ObjectCreated:Put", **obj) -> dict:
         ("sqs-s3.json", "sqs"),
         ("eventbridge-object-created.json", "eventbridge-s3"),
         ("schedule.json", "schedule"),
+        ("sfn-reprocess-batch.json", "reprocess"),
     ],
 )
 def test_sample_events_are_recognised(name, kind):

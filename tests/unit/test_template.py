@@ -292,6 +292,7 @@ def test_outputs_name_every_resource_the_operator_needs(template):
         "FetchDeadLetterQueueUrl",
         "ArchiverFunctionName",
         "ArchiveOperatorPolicyArn",
+        "ReprocessStateMachineArn",
         "DashboardName",
     }
 

@@ -78,6 +78,21 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_source_commands(commands)
 
+    reprocess = commands.add_parser(
+        "reprocess", help="re-normalize archived posts from their archived originals; a new version only where "
+                          "the output changed")
+    reprocess.add_argument("--since", metavar="DATE",
+                           help="only inputs archived on or after DATE (2026-01-31 or 2026-01-31T12:00:00Z)")
+    reprocess.add_argument("--site", help="only the posts of this site (as in post keys: example.com)")
+    reprocess.add_argument("--dry-run", action="store_true", help="count what would change, write nothing")
+    reprocess.add_argument("--stack", help="a deployed stack's name (default: TABLE_NAME, ARCHIVE_BUCKET from the "
+                                           "environment; AWS_ENDPOINT_URL for a local stack)")
+    reprocess.add_argument("--timezone", help="zone for dates written without one (default: $DEFAULT_TIMEZONE)")
+    reprocess.add_argument("--on-aws", action="store_true",
+                           help="with --stack: start the stack's ReprocessStateMachine (Distributed Map, in "
+                                "batches on Lambda) instead of re-processing from this machine")
+    reprocess.set_defaults(run=_reprocess)
+
     schema = commands.add_parser("schema", help="print the JSON Schema of archived posts")
     schema.set_defaults(run=_schema)
 
@@ -410,6 +425,49 @@ def _retry(args: argparse.Namespace) -> int:
             progress.advance(**{outcome.status: 1})
             print(json.dumps({"input": retry.input_key(record), **outcome.to_dict()}, ensure_ascii=False), flush=True)
     return 1 if failed else 0
+
+
+def _reprocess(args: argparse.Namespace) -> int:
+    if args.on_aws:
+        return _reprocess_on_aws(args)
+    from archiver.clients import client
+    from archiver.dates import zone
+    from archiver.deployment import target_settings
+    from archiver.reprocess import Options, parse_since, reprocess
+    from archiver.store import ArchiveStore
+
+    settings = target_settings(args.stack)
+    store = ArchiveStore(client("s3"), client("dynamodb"), archive_bucket=settings.archive_bucket,
+                         table_name=settings.table_name)
+    options = Options(since=parse_since(args.since), site=args.site, dry_run=args.dry_run,
+                      default_tz=zone(args.timezone or settings.default_timezone),
+                      max_post_bytes=settings.max_post_bytes)
+    report = reprocess(store, options)
+    print(json.dumps(report.to_dict(), ensure_ascii=False))
+    print(f"{report.inputs} inputs: {report.renormalized} posts re-normalized"
+          f"{' (dry run: nothing written)' if args.dry_run else ''}, {report.unchanged} unchanged, "
+          f"{report.skipped} skipped, {report.failed} failed", file=sys.stderr)
+    for failure in report.failures:
+        print(f"  FAILED {failure['raw_key']} {failure['post_id'] or ''}: {failure['code']} at {failure['stage']}: "
+              f"{failure['message']}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def _reprocess_on_aws(args: argparse.Namespace) -> int:
+    from archiver.clients import client
+    from archiver.deployment import NotConfigured, stack_output
+    from archiver.reprocess import parse_since
+
+    if not args.stack:
+        raise NotConfigured("--on-aws needs --stack NAME (the state machine is the stack's)")
+    parse_since(args.since)  # a mistake is reported here, not by a failed execution
+    arn = stack_output(args.stack, "ReprocessStateMachineArn")
+    execution_input = {"since": args.since or "", "site": args.site or "", "dry_run": args.dry_run}
+    started = client("stepfunctions").start_execution(stateMachineArn=arn, input=json.dumps(execution_input))
+    print(json.dumps({"execution_arn": started["executionArn"], "input": execution_input}))
+    print("started: each batch's counts are in the execution's Map Run (Step Functions console) and in the "
+          "PostArchiver Reprocess* metrics", file=sys.stderr)
+    return 0
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -37,3 +37,17 @@ def target_settings(stack: str | None = None) -> Settings:
     if not settings.table_name:
         raise NotConfigured("no archive table: pass --stack NAME or set TABLE_NAME (and ARCHIVE_BUCKET)")
     return settings
+
+
+def stack_output(stack: str, key: str) -> str:
+    """One output of a deployed stack (e.g. ReprocessStateMachineArn)."""
+    import boto3
+
+    try:
+        outputs = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
+    except Exception as exc:  # botocore errors of every kind: say which stack and why, in one line
+        raise NotConfigured(f"cannot read the outputs of stack {stack!r}: {exc}") from exc
+    for output in outputs:
+        if output["OutputKey"] == key:
+            return output["OutputValue"]
+    raise NotConfigured(f"stack {stack!r} has no output {key} (deployed from an older template?)")

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import unquote_plus
 
-EventKind = Literal["sqs", "s3", "eventbridge-s3", "schedule", "unknown"]
+EventKind = Literal["sqs", "s3", "eventbridge-s3", "schedule", "reprocess", "unknown"]
+# What the reprocess state machine puts in its ItemBatcher's BatchInput (see template.yaml).
+REPROCESS_ACTION = "reprocess"
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,8 @@ class ObjectRef:
 
 
 def event_kind(event: dict[str, Any]) -> EventKind:
+    if isinstance(event.get("Items"), list) and (event.get("BatchInput") or {}).get("action") == REPROCESS_ACTION:
+        return "reprocess"  # a Distributed Map batch of archived originals
     records = event.get("Records")
     if isinstance(records, list) and records:
         source = records[0].get("eventSource") or records[0].get("EventSource")
@@ -67,3 +72,37 @@ def objects_in_eventbridge(event: dict[str, Any]) -> list[ObjectRef]:
     obj = detail["object"]
     return [ObjectRef(bucket=detail["bucket"]["name"], key=obj["key"],
                       version_id=obj.get("version-id"), etag=obj.get("etag"))]
+
+
+def raw_keys_in_batch(event: dict[str, Any], since: datetime | None = None) -> list[str]:
+    """The archived originals a Distributed Map batch names: its S3 ListObjectsV2 items' keys under `raw/`,
+    only those last modified at or after `since` when given."""
+    keys = []
+    for item in event["Items"]:
+        key = str(item.get("Key", ""))
+        if not key.startswith("raw/"):
+            continue
+        modified = _timestamp(item.get("LastModified"))
+        if since is not None and modified is not None and modified < since:
+            continue
+        keys.append(key)
+    return keys
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """ListObjectsV2 items carry LastModified as epoch seconds (Step Functions) or ISO 8601 text."""
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def reprocess_options(event: dict[str, Any]) -> dict[str, Any]:
+    """The execution's input, as the batch carries it: since, site, dry_run (all optional)."""
+    options = (event.get("BatchInput") or {}).get("options")
+    return options if isinstance(options, dict) else {}

@@ -16,6 +16,8 @@ MAX_SITE_BYTES = 200
 # Letters that Unicode does not decompose into an ASCII base letter.
 _TRANSLITERATION = str.maketrans({"ß": "ss", "Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Æ": "AE", "æ": "ae",
                                   "Œ": "OE", "œ": "oe", "Đ": "D", "đ": "d", "Þ": "Th", "þ": "th", "\u0131": "i"})
+# Fields of a post document that differ between two runs of the same normalizer on the same bytes.
+VOLATILE_FIELDS = frozenset({"archived_at", "version", "normalizer_version"})
 _TRACKING_PARAMS = re.compile(r"^(utm_|fbclid$|gclid$|mc_cid$|mc_eid$)")
 
 
@@ -97,3 +99,15 @@ def slugify(text: str | None, max_length: int = 80) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:max_length].rstrip("-") or "untitled"
+
+
+def output_sha256(document: dict) -> str:
+    """Digest of a post document's normalized output (without VOLATILE_FIELDS): equal digests, equal output.
+
+    Kept on the post's records, so that re-processing compares a new run with the stored one without
+    reading post.json.
+    """
+    import json
+
+    stable = {k: v for k, v in document.items() if k not in VOLATILE_FIELDS}
+    return sha256_hex(json.dumps(stable, sort_keys=True, ensure_ascii=False, default=str))

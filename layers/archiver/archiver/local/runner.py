@@ -252,6 +252,7 @@ def invoke(event_path: Path, *, file: Path | None = None, template: Path | None 
             uploaded[bucket, key] = (response["ETag"].strip('"'), response.get("VersionId"))
         # The handler reads exactly the version an event names: name the versions just uploaded.
         event = retarget(event, uploaded)
+        _archive_originals_named(event, event_path, aws, resources)
         aws.client("sqs").purge_queue(QueueUrl=resources.queue_url)  # only this event's delivery runs
         try:
             response = function.invoke(event)
@@ -377,6 +378,30 @@ def _named_objects(event: dict[str, Any]) -> Iterator[tuple[str, str]]:
         refs = []
     for ref in refs:
         yield ref.bucket, ref.key
+
+
+def _archive_originals_named(event: dict[str, Any], event_path: Path, aws: LocalAWS,
+                             resources: LocalResources) -> None:
+    """A re-processing batch names archived originals (raw/<sha256>): archive the bundled samples with
+    those digests first, as inbox drops, so that there is something to re-process."""
+    import hashlib
+
+    from archiver.events import event_kind, raw_keys_in_batch
+    from archiver.model import Input, Origin
+    from archiver.pipeline import archive_input
+
+    if event_kind(event) != "reprocess":
+        return
+    samples = {hashlib.sha256(path.read_bytes()).hexdigest(): path
+               for path in (event_path.resolve().parent / "samples").iterdir() if path.is_file()}
+    store = ArchiveStore(aws.client("s3"), aws.client("dynamodb"), archive_bucket=resources.archive_bucket,
+                         table_name=resources.table_name)
+    for key in raw_keys_in_batch(event):
+        sample = samples.get(key.rsplit("/", 1)[-1])
+        if sample is None:
+            raise SystemExit(f"archiver: no sample in {event_path.parent / 'samples'} has the digest of {key!r}")
+        origin = Origin("s3", f"s3://{resources.inbox_bucket}/{sample.name}", resources.inbox_bucket, sample.name)
+        archive_input(Input(data=sample.read_bytes(), name=sample.name, origin=origin), store)
 
 
 def _bundled_sample(event_path: Path, key: str) -> Path:

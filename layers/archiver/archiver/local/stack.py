@@ -51,7 +51,9 @@ FETCH_QUEUE_ID = "FetchQueue"
 # - IAM roles and queue/topic policies: moto does not enforce them by default. Bucket policies
 #   are not in this list: they are created, so that a malformed one fails locally too;
 # - schedules, event source mappings and permissions that SAM generates from the function;
-# - CloudWatch alarms and dashboards: no metrics flow locally (the handler's metrics go to its log).
+# - CloudWatch alarms and dashboards: no metrics flow locally (the handler's metrics go to its log);
+# - the re-processing state machine and its log group: `archiver reprocess` runs the same work locally
+#   (moto stores state machine definitions but cannot run a Distributed Map; see docs/reprocess.md).
 IGNORED_TYPES = frozenset(
     {
         "AWS::Serverless::Function",
@@ -69,6 +71,8 @@ IGNORED_TYPES = frozenset(
         "AWS::Scheduler::Schedule",
         "AWS::CloudWatch::Alarm",
         "AWS::CloudWatch::Dashboard",
+        "AWS::StepFunctions::StateMachine",
+        "AWS::Logs::LogGroup",
     }
 )
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from archiver.errors import StoreError
+from archiver.ids import output_sha256
 from archiver.store import keys
 from archiver.store.aws import Table, now
 from archiver.store.objects import ArchiveObjects
@@ -15,6 +17,8 @@ from archiver.store.records import Claim, PostRecords
 from archiver.store.story_index import StoryIndex, band_items
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from archiver.model import Chunk, Input, Origin, Outcome, Post
 
 
@@ -58,13 +62,26 @@ class ArchiveStore:
         """Copy archived raw bytes into a local file in 1 MiB pieces (never whole in memory)."""
         return self.objects.download_raw(key, target)
 
+    def read_raw(self, key: str, target: BinaryIO) -> dict[str, str]:
+        """Copy archived raw bytes into a local file; returns the object's metadata (origin-uri, ...)."""
+        return self.objects.read_raw(key, target)
+
+    def list_raw_keys(self, *, since: datetime | None = None) -> Iterator[str]:
+        """Every archived original's key (`raw/...`), optionally only those first archived since a time."""
+        return self.objects.list_raw(since=since)
+
+    def get_post_document(self, item: dict[str, Any]) -> dict[str, Any]:
+        """The post.json a LATEST (or V#) item names, exactly the version it names."""
+        return self.objects.get_json(item["json_key"], item.get("json_version_id"))
+
     # ----------------------------------------------------------------- posts
 
     def post_keys(self, post: Post) -> keys.PostKeys:
         """The human-browsable keys of a post: posts/<site>/<yyyy>/<mm>/<dd>/<slug>--<id>/."""
         return keys.post_keys(post)
 
-    def save_post(self, post: Post, raw_key: str, html: str, *, link_story: bool = False) -> SaveResult:
+    def save_post(self, post: Post, raw_key: str, html: str, *, link_story: bool = False,
+                  revise: int | None = None) -> SaveResult:
         """Archive a post: a new version when its content changed, nothing when it is a duplicate.
 
         1. claim LATEST (one conditional update) -> the version number, or "duplicate" (then stop: a
@@ -76,9 +93,11 @@ class ArchiveStore:
         4. put the V#<n> item with the story index items (one BatchWriteItem), then mark LATEST stored
            with the post's metadata (a conditional put: only if still current).
         A crash between the steps leaves LATEST "pending"; redelivery of the same content resumes it.
+        `revise`: the stored version a re-normalized post replaces (archiver.reprocess): a new version
+        even when the content hash is the same, only if that version is still the latest.
         """
         post_keys = keys.post_keys(post)
-        claimed = self._claim(post)
+        claimed = self.records.claim_revision(post, revise) if revise is not None else self._claim(post)
         if claimed.duplicate:
             return SaveResult(status="duplicate", version=claimed.version, keys=claimed.keys or post_keys)
         if link_story and post.canonical_url in (None, post.url):  # a post naming another original keeps it
@@ -106,6 +125,7 @@ class ArchiveStore:
             "version": version,
             "content_sha256": post.content_sha256,
             "normalizer_version": post.normalizer_version,
+            "output_sha256": output_sha256(document),
             "archived_at": archived_at,
             "raw_key": raw_key,
             "json_key": json_object.key,
@@ -138,6 +158,10 @@ class ArchiveStore:
     def get_post(self, post_id: str) -> dict[str, Any] | None:
         """The LATEST item of a post, as plain Python values."""
         return self.records.get_post(post_id)
+
+    def get_posts(self, post_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The LATEST items of many posts (BatchGetItem, 100 a call), by id; absent ids are left out."""
+        return self.records.get_posts(post_ids)
 
     def list_versions(self, post_id: str) -> list[dict[str, Any]]:
         """The version items of a post, oldest first."""

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from archiver.model import Post
 
 LATEST = "LATEST"
+RAW_PREFIX = "raw/"
 SLUG_MAX = 80
 
 
@@ -45,7 +46,7 @@ class PostKeys:
 
 def raw_key(sha256_hex: str) -> str:
     """Content-addressed key of original bytes."""
-    return f"raw/{sha256_hex[:2]}/{sha256_hex}"
+    return f"{RAW_PREFIX}{sha256_hex[:2]}/{sha256_hex}"
 
 
 def post_keys(post: Post) -> PostKeys:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import mimetypes
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
@@ -13,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from archiver.errors import StoreError
 from archiver.spool import PIECE_BYTES
 from archiver.store.aws import describe, error_code, wrapped
-from archiver.store.keys import raw_key
+from archiver.store.keys import RAW_PREFIX, raw_key
 
 if TYPE_CHECKING:
     from archiver.model import Input
@@ -63,6 +66,8 @@ class ArchiveObjects:
                 "original-name": _metadata_value(item.name),
                 "origin-uri": _metadata_value(item.origin.uri),
                 "sha256": digest,
+                # The charset an HTTP response declared: re-processing decodes the bytes as the first run did.
+                **({"charset": _metadata_value(item.charset)} if item.charset else {}),
             },
         }
 
@@ -99,6 +104,37 @@ class ArchiveObjects:
             finally:
                 body.close()
         return written
+
+    def read_raw(self, key: str, target: BinaryIO) -> dict[str, str]:
+        """Copy archived raw bytes into a local file in 1 MiB pieces; returns the object's metadata
+        (original-name, origin-uri, sha256, charset: what re-processing needs to rebuild the Input)."""
+        with wrapped(f"get raw object {key}"):
+            response = self._s3.get_object(Bucket=self.bucket, Key=key)
+            body = response["Body"]
+            try:
+                for piece in body.iter_chunks(PIECE_BYTES):
+                    target.write(piece)
+            finally:
+                body.close()
+        return dict(response.get("Metadata") or {})
+
+    def list_raw(self, *, since: datetime | None = None, start_after: str | None = None) -> Iterator[str]:
+        """Raw object keys (`raw/`), in key order; with `since`, only those first archived at or after it."""
+        params: dict[str, Any] = {"Bucket": self.bucket, "Prefix": RAW_PREFIX}
+        if start_after:
+            params["StartAfter"] = start_after
+        with wrapped("list raw objects"):
+            for page in self._s3.get_paginator("list_objects_v2").paginate(**params):
+                for obj in page.get("Contents", []):
+                    if since is None or obj["LastModified"] >= since:
+                        yield obj["Key"]
+
+    def get_json(self, key: str, version_id: str | None = None) -> dict[str, Any]:
+        """A JSON object of the archive bucket (a post.json), exactly the version named when one is."""
+        params = {"Bucket": self.bucket, "Key": key, **({"VersionId": version_id} if version_id else {})}
+        with wrapped(f"get object {key}"):
+            body = self._s3.get_object(**params)["Body"].read()
+        return json.loads(body)
 
     def publish(self, key: str, body: bytes, content_type: str, *, version: int, expected_etag: str | None,
                 aside_key: str) -> Published:

@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from archiver.errors import StoreError
-from archiver.store.aws import Table, describe, deserialize, is_conditional_failure, now, serialize
+from archiver.store.aws import Table, describe, deserialize, is_conditional_failure, now, serialize, wrapped
 from archiver.store.keys import LATEST, PostKeys, post_pk, stored_keys, version_sk
 
 if TYPE_CHECKING:
     from archiver.model import Post
 
+BATCH_GET = 100  # keys per BatchGetItem (DynamoDB's limit)
+MAX_BATCH_ROUNDS = 8  # unprocessed keys are asked for again, a bounded number of times
 
 # The fields copied from the post onto its LATEST item.
 _LATEST_FIELDS = (
@@ -85,6 +87,34 @@ class PostRecords:
         if not previous:
             return Claim(version=1)
         return Claim(version=int(previous["version"]) + 1, previous=previous)
+
+    def claim_revision(self, post: Post, seen: int) -> Claim:
+        """Claim version `seen + 1` for a re-normalized post, even when its content hash is unchanged.
+
+        Re-processing writes a new version when any of the post's output changed (text, language...),
+        which the content hash alone does not cover. Conditional on LATEST still being version `seen`:
+        a version written meanwhile wins, and this raises (re-processing again compares with it).
+        """
+        pk = post_pk(post.id)
+        try:
+            response = self._table.client.update_item(
+                TableName=self._table.name,
+                Key=serialize({"pk": pk, "sk": LATEST}),
+                UpdateExpression="SET #version = :next, #state = :pending, content_sha256 = :sha, claimed_at = :now",
+                ConditionExpression="#version = :seen AND #state = :stored",
+                ExpressionAttributeNames={"#version": "version", "#state": "state"},
+                ExpressionAttributeValues=serialize({":next": seen + 1, ":seen": seen, ":pending": "pending",
+                                                     ":stored": "stored", ":sha": post.content_sha256,
+                                                     ":now": now()}),
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if is_conditional_failure(exc):
+                raise StoreError(f"post {post.id} changed since version {seen} was read", code="post_changed") from exc
+            raise StoreError(f"claim revision of post {post.id}: {describe(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StoreError(f"claim revision of post {post.id}: {exc}") from exc
+        return Claim(version=seen + 1, previous=deserialize(response.get("Attributes") or {}))
 
     def put_version(self, post: Post, version: int, common: dict[str, Any],
                     index_items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -158,6 +188,26 @@ class PostRecords:
     def get_post(self, post_id: str) -> dict[str, Any] | None:
         """The LATEST item of a post, as plain Python values."""
         return self._table.get(post_pk(post_id), LATEST)
+
+    def get_posts(self, post_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The LATEST items of many posts, by id (consistent reads); absent ids are left out."""
+        found: dict[str, dict[str, Any]] = {}
+        unique = list(dict.fromkeys(post_ids))
+        for first in range(0, len(unique), BATCH_GET):
+            keys = [serialize({"pk": post_pk(i), "sk": LATEST}) for i in unique[first:first + BATCH_GET]]
+            request = {self._table.name: {"Keys": keys, "ConsistentRead": True}}
+            for _ in range(MAX_BATCH_ROUNDS):
+                with wrapped("get posts"):
+                    response = self._table.client.batch_get_item(RequestItems=request)
+                for raw in response.get("Responses", {}).get(self._table.name, []):
+                    item = deserialize(raw)
+                    found[item["id"]] = item
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise StoreError(f"get posts: keys still unprocessed after {MAX_BATCH_ROUNDS} rounds")
+        return found
 
     def list_versions(self, post_id: str) -> list[dict[str, Any]]:
         """The version items of a post, oldest first."""
