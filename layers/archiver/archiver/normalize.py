@@ -9,11 +9,12 @@ from __future__ import annotations
 import html as html_lib
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urljoin
 
-from archiver import clean_html, dates, ids, limits, stories
+from archiver import clean_html, dates, ids, limits, mojibake, stories
 from archiver.errors import PostTooLarge
 from archiver.model import Origin, Post, RawPost
 from archiver.text import analyze
@@ -45,6 +46,7 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
     body's size in memory, and the raw bytes are archived either way.
     """
     check_post_size(raw.body, max_post_bytes)
+    raw = _repair_encoding(raw)
     warnings = list(raw.warnings)
     # Relative links resolve against the document's own URL (RFC 3986) when known, else the site's.
     document_url = _document_url(raw, origin)
@@ -115,6 +117,22 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
         extra=limits.json_safe({k: v for k, v in raw.extra.items() if k not in PROCESSING_HINTS}, "extra", warnings),
         warnings=warnings,
     )
+
+
+def _repair_encoding(raw: RawPost) -> RawPost:
+    """The post's text fields as written when they were UTF-8 decoded twice (see archiver.mojibake)."""
+    fields = {
+        "title": mojibake.repair(raw.title),
+        "body": mojibake.repair(raw.body),
+        "excerpt": mojibake.repair(raw.excerpt),
+        "authors": [mojibake.repair(v) if isinstance(v, str) else v for v in raw.authors],
+        "categories": [mojibake.repair(v) if isinstance(v, str) else v for v in raw.categories],
+        "tags": [mojibake.repair(v) if isinstance(v, str) else v for v in raw.tags],
+    }
+    changed = {name: value for name, value in fields.items() if value != getattr(raw, name)}
+    if not changed:
+        return raw
+    return replace(raw, **changed, warnings=[*raw.warnings, f"{mojibake.WARNING}: {', '.join(changed)}"])
 
 
 def detect_language(text: str) -> str | None:
