@@ -35,3 +35,25 @@ def test_full_content_wins_and_the_description_is_the_excerpt():
 
 def test_a_caption_is_the_body_when_there_is_nothing_else():
     assert posts()["Only a caption"].body == "A video about the strike."
+
+
+PODCAST = Path(__file__).parent.parent / "fixtures" / "feed" / "itunes_summary.rss"
+
+
+def podcast_posts() -> dict[str, object]:
+    return {p.title: p for p in feed.parse(Input(PODCAST.read_bytes(), PODCAST.name, Origin("file", str(PODCAST))))}
+
+
+def test_show_notes_win_over_an_itunes_summary_that_follows_them():
+    # feedparser files the later itunes:summary as `content`, which would outrank the description.
+    post = podcast_posts()["Notes then summary"]
+    assert "<li>A guest</li>" in post.body and "..." not in post.body
+    assert post.excerpt is None
+
+
+def test_show_notes_win_over_an_itunes_summary_that_comes_first():
+    assert podcast_posts()["Summary then notes"].body == "<p>The full show notes of episode two.</p>"
+
+
+def test_an_itunes_summary_is_the_body_when_there_is_nothing_else():
+    assert podcast_posts()["Only a summary"].body == "Episode three, summed up."

@@ -23,7 +23,10 @@ _FEED_SUFFIXES = (".rss", ".atom", ".rdf")
 _ROOTS = {"rss", "feed", "rdf"}
 # Skip the XML declaration / processing instructions, comments and a DOCTYPE, then read the root.
 _PROLOG = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>|\s+)*", re.S | re.I)
-_MEDIA_RSS = "search.yahoo.com/mrss"  # the Media RSS namespace, declared near the top
+# Namespaces of the secondary texts feedparser files as a body (declared near the top): Media RSS's
+# media:description (a caption) and the iTunes podcast summary.
+_SECONDARY_NAMESPACES = ("search.yahoo.com/mrss", "itunes.com/dtds/podcast")
+_SECONDARY = ("{http://search.yahoo.com/mrss/}description", "{http://www.itunes.com/dtds/podcast-1.0.dtd}summary")
 _BARE_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)?\s*$")
 _ROOT = re.compile(r"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 
@@ -143,10 +146,10 @@ def _entry_date(entry: Any, key: str) -> str | None:
 
 def _body(entry: Any, captions: frozenset[str] = frozenset()) -> tuple[str, str | None]:
     """The richest body: full content (content:encoded, atom:content; the longest HTML part), else the
-    description / summary, and a media:description caption only when there is nothing else.
+    description / summary, and a media:description caption or itunes:summary only when there is nothing else.
 
-    feedparser files media:description under `summary`, or under `content` when a description came
-    first, so the caption texts of the document (`captions`) are told apart by their text.
+    feedparser files those secondary texts under `summary`, or under `content` when a description came
+    first, so the secondary texts of the document (`captions`) are told apart by their text.
     """
     parts = [c for c in entry.get("content") or [] if c.get("value")]
     summary = entry.get("summary") or None
@@ -163,9 +166,11 @@ def _plain_text(value: str) -> str:
     return " ".join(html_lib.unescape(value).split())
 
 
-def _media_captions(item: Input) -> frozenset[str]:
-    """Texts of the document's media:description elements (Media RSS), to tell captions from bodies."""
-    if _MEDIA_RSS not in decode_head(item.head(1 << 16)):
+def _secondary_texts(item: Input) -> frozenset[str]:
+    """Texts of the document's media:description (Media RSS captions) and itunes:summary elements, to tell
+    them from bodies."""
+    head = decode_head(item.head(1 << 16))
+    if not any(namespace in head for namespace in _SECONDARY_NAMESPACES):
         return frozenset()
     from lxml import etree
 
@@ -178,7 +183,7 @@ def _media_captions(item: Input) -> frozenset[str]:
     if root is None:
         return frozenset()
     return frozenset(
-        text for elem in root.iter("{http://search.yahoo.com/mrss/}description")
+        text for elem in root.iter(*_SECONDARY)
         if (text := _plain_text("".join(elem.itertext())))
     )
 
@@ -279,7 +284,7 @@ def parse(item: Input, start: int = 0, stop: int | None = None) -> Iterator[RawP
         raise ParseError(f"{item.name or 'input'} is not an RSS/Atom/RDF feed ({reason})")
     kind = _kind(version, item.head(4096))
     feed = d.get("feed") or {}
-    captions = _media_captions(item) if entries else frozenset()
+    captions = _secondary_texts(item) if entries else frozenset()
     skipped = 0
     for entry in entries:
         post = _entry_post(entry, feed, kind, warnings, captions)
