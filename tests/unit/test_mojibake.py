@@ -43,6 +43,10 @@ def test_a_lost_no_break_space_and_cp1252s_undefined_byte_are_repaired():
     assert mojibake.repair("podcast.Â Youâ€™re here,â€\x9d he said") == "podcast.\xa0You\u2019re here,” he said"
 
 
+def test_a_lost_no_break_space_alone_is_repaired():
+    assert mojibake.repair("<p>oh my!Â  In this post</p>") == "<p>oh my!\xa0 In this post</p>"
+
+
 def test_text_without_its_signs_is_unchanged():
     for text in ("naïve façade — “quoted” «é»", "ÂGE d'or", "plain", "", None):
         assert mojibake.repair(text) == text

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 
 # A UTF-8 lead byte (U+00C2-U+00F4 read as Latin-1) followed by a continuation byte as cp1252 or
-# Latin-1 shows it (U+0080-U+00BF, or the cp1252 letters and punctuation at 0x80-0x9F).
+# Latin-1 shows it (U+0080-U+00BF, or the cp1252 letters and punctuation at 0x80-0x9F); or "Â " (a
+# no-break space whose second byte became a space, often the only sign in a paragraph).
 _SUSPECT = re.compile(
-    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u00c2 |[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
     "\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
 )
 WARNING = "text repaired: it was UTF-8 read as Windows-1252 and encoded again (mojibake)"
