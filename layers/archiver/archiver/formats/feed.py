@@ -162,6 +162,28 @@ def _body(entry: Any, captions: frozenset[str] = frozenset()) -> tuple[str, str 
     return summary or (parts[0]["value"] if parts else ""), None
 
 
+def _inline_markup(entry: Any) -> bool:
+    """An RSS description holding elements, not text: feedparser reads it as XHTML."""
+    return (entry.get("summary_detail") or {}).get("type") == "application/xhtml+xml"
+
+
+def _has_cdata(item: Input, block: int = 1 << 20) -> bool:
+    """Whether the document holds a CDATA section (read in blocks: a feed can be large).
+
+    A description that holds raw elements and then a CDATA section (`<img/><![CDATA[<p>...]]>`) was
+    written by a publisher who did not escape its HTML: the CDATA text is HTML too, not text that
+    shows tags, which is how feedparser, reading the description as XHTML, escapes it.
+    """
+    marker = b"<![CDATA["
+    tail = b""
+    with item.open() as stream:
+        while chunk := stream.read(block):
+            if marker in tail + chunk:
+                return True
+            tail = chunk[-len(marker):]
+    return False
+
+
 def _plain_text(value: str) -> str:
     return " ".join(html_lib.unescape(value).split())
 
@@ -285,9 +307,13 @@ def parse(item: Input, start: int = 0, stop: int | None = None) -> Iterator[RawP
     kind = _kind(version, item.head(4096))
     feed = d.get("feed") or {}
     captions = _secondary_texts(item) if entries else frozenset()
+    unescaped = kind == "rss" and any(_inline_markup(entry) for entry in entries) and _has_cdata(item)
     skipped = 0
     for entry in entries:
         post = _entry_post(entry, feed, kind, warnings, captions)
+        if unescaped and _inline_markup(entry) and post.body == entry.get("summary"):
+            post.body = html_lib.unescape(post.body)
+            post.warnings.append("description holds HTML elements unescaped, then escaped HTML: both read as HTML")
         if not (post.title or post.body.strip()):
             skipped += 1  # nothing to archive: no title, no content (e.g. a bare enclosure)
             continue
