@@ -132,7 +132,7 @@ def test_date_in_file_name_without_leading_zeros() -> None:
     # Found in the corpus (test-2017-2-5-i-dont-like-zeroes.md): Jekyll reads `2017-2-5` as 2017-02-05.
     post = normalized("---\nfoo: bar\n---\nI have an abbreviated date.\n", "2017-2-5-i-dont-like-zeroes.md")
     assert post.published_at == "2017-02-05T00:00:00+00:00"
-    assert post.title == "I dont like zeroes"
+    assert post.title == "I Dont Like Zeroes"  # Jekyll titleizes the slug
 
 
 def test_yaml_closed_with_document_end_marker() -> None:

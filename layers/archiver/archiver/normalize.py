@@ -165,7 +165,8 @@ def _title(raw: RawPost, content_html: str, text: str, warnings: list[str]) -> s
     fallback = raw.extra.get("file_slug")
     if fallback:
         warnings.append("no title: derived from the file name")
-        return fallback.replace("-", " ").strip().capitalize()
+        # Jekyll's titleize_slug, what the site showed: every word capitalized ("march-the-second").
+        return " ".join(word[:1].upper() + word[1:] for word in fallback.replace("_", "-").split("-") if word)
     first_line = text.split("\n", 1)[0][:120]
     warnings.append("no title: derived from the first line of text" if first_line else "no title")
     return first_line
