@@ -50,3 +50,11 @@ def test_a_lost_no_break_space_alone_is_repaired():
 def test_text_without_its_signs_is_unchanged():
     for text in ("naïve façade — “quoted” «é»", "ÂGE d'or", "plain", "", None):
         assert mojibake.repair(text) == text
+
+
+def test_in_a_double_encoded_post_a_lone_a_circumflex_left_of_a_no_break_space_goes_in_every_field():
+    # The title's only sign ("Â" at its end, the no-break space trimmed) is not enough for ftfy alone.
+    data = RSS.format(bad_title="Great InterviewsÂ", bad_body=twice("Don\u2019t") + "Â &#8211; fine").encode()
+    bad, _ = normalize_input(Input(data, "feed.xml", Origin("file", "feed.xml")))
+    assert (bad.title, bad.text) == ("Great Interviews", "Don\u2019t \u2013 fine")  # no "Â" left
+    assert mojibake.repair("Great InterviewsÂ") == "Great InterviewsÂ"  # alone: not repaired

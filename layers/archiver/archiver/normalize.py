@@ -121,18 +121,22 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
 
 def _repair_encoding(raw: RawPost) -> RawPost:
     """The post's text fields as written when they were UTF-8 decoded twice (see archiver.mojibake)."""
-    fields = {
-        "title": mojibake.repair(raw.title),
-        "body": mojibake.repair(raw.body),
-        "excerpt": mojibake.repair(raw.excerpt),
-        "authors": [mojibake.repair(v) if isinstance(v, str) else v for v in raw.authors],
-        "categories": [mojibake.repair(v) if isinstance(v, str) else v for v in raw.categories],
-        "tags": [mojibake.repair(v) if isinstance(v, str) else v for v in raw.tags],
-    }
-    changed = {name: value for name, value in fields.items() if value != getattr(raw, name)}
-    if not changed:
+    repaired = replace(raw, **_each_text_field(raw, mojibake.repair))
+    if repaired == raw:
         return raw
-    return replace(raw, **changed, warnings=[*raw.warnings, f"{mojibake.WARNING}: {', '.join(changed)}"])
+    # Known to be double-encoded now: what is left of its no-break spaces goes too, in every field.
+    repaired = replace(repaired, **_each_text_field(repaired, mojibake.repair_lost_no_break_spaces))
+    changed = [name for name in (*_TEXT_FIELDS, *_TERM_FIELDS) if getattr(repaired, name) != getattr(raw, name)]
+    return replace(repaired, warnings=[*raw.warnings, f"{mojibake.WARNING}: {', '.join(changed)}"])
+
+
+_TEXT_FIELDS = ("title", "body", "excerpt")
+_TERM_FIELDS = ("authors", "categories", "tags")
+
+
+def _each_text_field(raw: RawPost, fix: Any) -> dict[str, Any]:
+    return {**{name: fix(getattr(raw, name)) for name in _TEXT_FIELDS},
+            **{name: [fix(v) if isinstance(v, str) else v for v in getattr(raw, name)] for name in _TERM_FIELDS}}
 
 
 def detect_language(text: str) -> str | None:
