@@ -13,6 +13,9 @@ CFN_LINT_VERSION := 1.58.0
 VENV_CHECKOV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 EVENT ?= events/s3-put.json
+# `make local`: the live local stack's port and where it keeps its archive between runs.
+LOCAL_PORT ?= 4566
+LOCAL_STATE ?= .local-state
 # The artifact built for this machine, to run locally what ships (see archiver/local/built.py).
 HOST_DIR := .aws-sam/host
 HOST_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
@@ -46,7 +49,7 @@ if [ -z "$$py312_dir" ]; then \
 fi
 endef
 
-.PHONY: help setup setup-sam setup-checkov test lint validate build build-host check-build demo demo-fetch invoke \
+.PHONY: help setup setup-sam setup-checkov test lint validate build build-host check-build demo demo-fetch local invoke \
 	invoke-built bench bench-cold bench-fetch deploy clean eval eval-language corpus realworld stress
 
 help: ## List the targets
@@ -130,6 +133,9 @@ demo: setup ## Archive the sample posts into a local (embedded) AWS and export t
 demo-fetch: setup ## Fetch three local fixture sites on the schedule, twice (the second run only asks conditionally)
 	$(VENV)/bin/python scripts/demo_fetch.py
 
+local: setup ## A live local stack on 127.0.0.1:LOCAL_PORT (4566): drop files with `aws s3 cp`; Ctrl-C stops it
+	$(VENV)/bin/archiver local up --port $(LOCAL_PORT) --state $(LOCAL_STATE)
+
 invoke: setup ## Hand one event to the handler locally: make invoke EVENT=events/s3-put.json
 	$(VENV)/bin/archiver local invoke $(EVENT)
 
@@ -154,8 +160,9 @@ eval-language: setup ## Language detection accuracy on ../shared/corpus; updates
 bench-cold: setup build-host ## Cold import of the built artifact, with and without .pyc; updates docs/benchmarks.md
 	$(VENV)/bin/python scripts/bench_cold_start.py --host $(HOST_DIR) --out docs/benchmarks.md
 
-bench: setup ## WXR export (100 MB: memory, time per invocation) and fetching (500 feeds, 50 hosts); updates docs/benchmarks.md
+bench: setup ## WXR export (100 MB: memory, time per invocation), normalize memory vs posts, and fetching (500 feeds, 50 hosts); updates docs/benchmarks.md
 	$(VENV)/bin/python scripts/bench_wxr.py --size-mb 100 --out docs/benchmarks.md
+	$(VENV)/bin/python scripts/bench_normalize_memory.py --posts 2500 25000 --out docs/benchmarks.md
 	$(MAKE) bench-fetch
 
 bench-fetch: setup ## 500 local feeds on 50 hosts fetched twice vs bare requests.get; updates docs/benchmarks.md

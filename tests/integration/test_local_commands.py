@@ -81,3 +81,33 @@ def test_invoke_with_a_file_of_the_users_choice(tmp_path: Path) -> None:
     result = archiver("local", "invoke", "events/s3-put.json", "--file", str(post))
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[1])["status"] == "archived"
+
+
+def test_ingest_of_a_folder_takes_its_files_recursively_and_shows_plain_progress(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    posts = {"top.md": "Top", "2024/03/deep.md": "Deep", "2024/other.md": "Other"}
+    for name, title in posts.items():
+        (export / name).parent.mkdir(parents=True, exist_ok=True)
+        (export / name).write_text(f"---\ntitle: {title}\n---\n{title} body.\n")
+    (export / ".hidden").mkdir()
+    (export / ".hidden" / "skipped.md").write_text("---\ntitle: never sent\n---\n")
+
+    result = archiver("local", "ingest", str(export))
+
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(line["key"], line["status"]) for line in lines] == [
+        ("2024/03/deep.md", "archived"), ("2024/other.md", "archived"), ("top.md", "archived")]
+    # stderr is a pipe here: plain lines (no bar), each phase ending with its counts.
+    assert "archiver: uploading done: 3/3 files (100%)" in result.stderr
+    assert "archiver: archiving done: " in result.stderr and "0 failed" in result.stderr
+    assert "\r" not in result.stderr
+
+
+def test_ingest_quiet_shows_no_progress(tmp_path: Path) -> None:
+    (tmp_path / "post.md").write_text("---\ntitle: Quiet\n---\nShh.\n")
+    result = archiver("local", "ingest", "--quiet", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["key"] == "post.md"
+    assert "uploading" not in result.stderr and "archiving done" not in result.stderr
+    assert "1 inputs: 1 archived" in result.stderr  # the summary stays

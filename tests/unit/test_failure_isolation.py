@@ -46,10 +46,11 @@ def test_a_bug_on_one_input_is_its_failure_and_the_inputs_after_it_are_processed
 
 
 def test_a_bug_while_parsing_is_an_internal_error_of_stage_parse(monkeypatch):
-    def broken(item, **options):
+    def broken(module, item, **options):
         raise AttributeError("parser bug")
+        yield  # a generator, as the real one is
 
-    monkeypatch.setattr(pipeline.formats, "parse", broken)
+    monkeypatch.setattr(pipeline.formats, "each_post", broken)
     item = Input(b"---\ntitle: x\n---\ny\n", "x.md", Origin("file", "x.md"))
     with pytest.raises(InternalError) as error:
         pipeline.normalize_input(item)

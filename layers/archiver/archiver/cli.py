@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archiver.errors import ArchiverError
+from archiver.local import DEFAULT_PORT as LOCAL_PORT
+from archiver.local import PORT_VARIABLE as LOCAL_PORT_VARIABLE
 
 if TYPE_CHECKING:
     from archiver.model import Post
@@ -71,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     retry.add_argument("--table", help="the archive table (default: $TABLE_NAME)")
     retry.add_argument("--archive-bucket", help="the archive bucket (default: $ARCHIVE_BUCKET)")
     retry.add_argument("--timezone", help="zone for dates written without one (default: $DEFAULT_TIMEZONE)")
+    retry.add_argument("--quiet", action="store_true", help="no progress on stderr (with --all)")
     retry.set_defaults(run=_retry)
 
     _add_source_commands(commands)
@@ -80,11 +83,30 @@ def _parser() -> argparse.ArgumentParser:
 
     local = commands.add_parser("local", help="run against an embedded local AWS (moto server)")
     local_commands = local.add_subparsers(required=True, metavar="COMMAND")
-    ingest = local_commands.add_parser("ingest", help="drop files into the local inbox and archive them")
-    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest = local_commands.add_parser(
+        "ingest", help="drop files (or folders, recursively) into the local inbox and archive them")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                        help="files, or folders: their files recursively, keyed relative to the folder")
     ingest.add_argument("--export", type=Path, metavar="DIR", help="copy the archive bucket to DIR")
     ingest.add_argument("--template", type=Path, help="template.yaml (default: found from the current folder)")
+    ingest.add_argument("--quiet", action="store_true", help="no progress on stderr")
     ingest.set_defaults(run=_local_ingest)
+    up = local_commands.add_parser(
+        "up", help="a live local stack: archive what is dropped into its inbox until Ctrl-C")
+    up.add_argument("--port", type=int, default=None,
+                    help=f"the port on 127.0.0.1 (default: ${{{LOCAL_PORT_VARIABLE}}} or {LOCAL_PORT})")
+    up.add_argument("--state", type=Path, metavar="DIR",
+                    help="keep the local archive in DIR: restored on start, saved on stop")
+    up.add_argument("--template", type=Path, help="template.yaml (default: found from the current folder)")
+    up.add_argument("--schedule-every", type=float, metavar="SECONDS",
+                    help="run the schedule this often instead of the template's rate (0: only on `local tick`)")
+    up.add_argument("--quiet", action="store_true", help="no progress on stderr while catching up")
+    up.set_defaults(run=_local_up)
+    tick = local_commands.add_parser("tick", help="tell the running `archiver local up` to run the schedule now")
+    tick.add_argument("--endpoint", help="its endpoint (default: $AWS_ENDPOINT_URL, else http://127.0.0.1:PORT)")
+    tick.add_argument("--port", type=int, default=None,
+                      help=f"its port (default: ${{{LOCAL_PORT_VARIABLE}}} or {LOCAL_PORT})")
+    tick.set_defaults(run=_local_tick)
     invoke = local_commands.add_parser("invoke", help="run the handler on a sample event")
     invoke.add_argument("event", type=Path, metavar="EVENT.json")
     invoke.add_argument("--file", type=Path, help="the object the event names (default: a bundled sample)")
@@ -219,40 +241,52 @@ def _normalize(args: argparse.Namespace) -> int:
     from archiver.dates import zone
 
     failures = 0
-    for posts in _normalized_files(args.paths, zone(args.timezone)):
-        if posts is None:
+    for path in args.paths:
+        try:  # each post is written as soon as it is built: memory stays flat in the number of posts
+            for post in _each_normalized(path, zone(args.timezone)):
+                sys.stdout.write(json.dumps(post.to_dict(), ensure_ascii=False) + "\n")
+        except _FileFailed:
             failures += 1
-            continue
-        for post in posts:
-            sys.stdout.write(json.dumps(post.to_dict(), ensure_ascii=False) + "\n")
     return 1 if failures else 0
 
 
-def _normalized_files(paths: list[Path], default_tz: tzinfo = UTC) -> Iterator[list[Post] | None]:
-    """Each file's posts; None (after a one-line error on stderr) for a file that cannot be read.
+class _FileFailed(Exception):
+    """A file could not be normalized; its one-line error is already on stderr."""
 
-    Any exception on one file, even a bug, is that file's failure: the files after it are still read.
+
+def _each_normalized(path: Path, default_tz: tzinfo = UTC) -> Iterator[Post]:
+    """The file's posts one at a time; raises _FileFailed (after a one-line error on stderr) when the
+    file cannot be read or normalized. The file is read in pieces by formats that stream.
+
+    Any exception, even a bug, is that file's failure: the caller goes on with the next file.
     """
     from archiver.model import Input, Origin
-    from archiver.pipeline import normalize_input
+    from archiver.pipeline import each_normalized
 
+    if not path.is_file():
+        _report(path, "unreadable", "read", "not a file" if path.exists() else "No such file or directory")
+        raise _FileFailed
+    item = Input.from_file(path, name=path.name, origin=Origin(kind="file", uri=str(path.resolve())))
+    try:
+        yield from each_normalized(item, default_tz=default_tz)
+    except ArchiverError as exc:
+        _report(path, exc.code, exc.stage, exc.message)
+        raise _FileFailed from exc
+    except OSError as exc:
+        _report(path, "unreadable", "read", exc.strerror or str(exc))
+        raise _FileFailed from exc
+    except Exception as exc:  # each_normalized wraps bugs in InternalError; this is the last guard
+        _report(path, "internal_error", "normalize", f"{type(exc).__name__}: {exc}")
+        raise _FileFailed from exc
+
+
+def _normalized_files(paths: list[Path], default_tz: tzinfo = UTC) -> Iterator[list[Post] | None]:
+    """Each file's posts as a list (None for a file that failed, after its one-line error)."""
     for path in paths:
         try:
-            item = Input(data=path.read_bytes(), name=path.name, origin=Origin(kind="file", uri=str(path.resolve())))
-        except OSError as exc:
-            _report(path, "unreadable", "read", exc.strerror or str(exc))
+            yield list(_each_normalized(path, default_tz))
+        except _FileFailed:
             yield None
-            continue
-        try:
-            posts = normalize_input(item, default_tz=default_tz)
-        except ArchiverError as exc:
-            _report(path, exc.code, exc.stage, exc.message)
-            yield None
-        except Exception as exc:  # normalize_input wraps bugs in InternalError; this is the last guard
-            _report(path, "internal_error", "normalize", f"{type(exc).__name__}: {exc}")
-            yield None
-        else:
-            yield posts
 
 
 def _report(path: Path, code: str, stage: str, message: str) -> None:
@@ -329,6 +363,7 @@ def _retry(args: argparse.Namespace) -> int:
     from archiver.clients import client
     from archiver.config import settings
     from archiver.dates import zone
+    from archiver.local.progress import Progress
 
     config = settings()
     store = _archive_store(args.table, args.archive_bucket)
@@ -339,20 +374,24 @@ def _retry(args: argparse.Namespace) -> int:
     queue = SqsChunkQueue(client("sqs"), config.queue_url) if config.queue_url else None
     s3 = client("s3")
     failed = 0
-    for record in records:
-        if args.all and retry.is_recent(record):
-            print(f"archiver: {retry.input_key(record)} skipped: pending since {record.get('last_attempt_at')}, "
-                  "it may still be running (retry it by KEY to force)", file=sys.stderr)
-            continue
-        try:
-            outcome = retry.retry(record, store, s3=s3, settings=config, queue=queue,
-                                  default_tz=zone(args.timezone or config.default_timezone))
-        except ArchiverError as exc:
-            print(f"archiver: {retry.input_key(record)}: {exc.code}: {exc.message}", file=sys.stderr)
-            failed += 1
-            continue
-        failed += outcome.status == "failed"
-        print(json.dumps({"input": retry.input_key(record), **outcome.to_dict()}, ensure_ascii=False))
+    with Progress(len(records), "retrying", quiet=args.quiet or not args.all) as progress:
+        for record in records:
+            if args.all and retry.is_recent(record):
+                print(f"archiver: {retry.input_key(record)} skipped: pending since {record.get('last_attempt_at')}, "
+                      "it may still be running (retry it by KEY to force)", file=sys.stderr)
+                progress.advance(skipped=1)
+                continue
+            try:
+                outcome = retry.retry(record, store, s3=s3, settings=config, queue=queue,
+                                      default_tz=zone(args.timezone or config.default_timezone))
+            except ArchiverError as exc:
+                print(f"archiver: {retry.input_key(record)}: {exc.code}: {exc.message}", file=sys.stderr)
+                failed += 1
+                progress.advance(failed=1)
+                continue
+            failed += outcome.status == "failed"
+            progress.advance(**{outcome.status: 1})
+            print(json.dumps({"input": retry.input_key(record), **outcome.to_dict()}, ensure_ascii=False), flush=True)
     return 1 if failed else 0
 
 
@@ -366,7 +405,31 @@ def _schema(args: argparse.Namespace) -> int:
 def _local_ingest(args: argparse.Namespace) -> int:
     from archiver.local.runner import ingest
 
-    return ingest(args.paths, export=args.export, template=args.template)
+    return ingest(args.paths, export=args.export, template=args.template, quiet=args.quiet)
+
+
+def _local_port(args: argparse.Namespace) -> int:
+    if args.port is not None:
+        return args.port
+    value = os.environ.get(LOCAL_PORT_VARIABLE, "")
+    try:
+        return int(value) if value else LOCAL_PORT
+    except ValueError:
+        raise ValueError(f"{LOCAL_PORT_VARIABLE}={value!r} is not a port number") from None
+
+
+def _local_up(args: argparse.Namespace) -> int:
+    from archiver.local.up import up
+
+    return up(port=_local_port(args), state=args.state, template=args.template, quiet=args.quiet,
+              schedule_every=args.schedule_every)
+
+
+def _local_tick(args: argparse.Namespace) -> int:
+    from archiver.local.up import tick
+
+    endpoint = args.endpoint or (None if args.port is not None else os.environ.get("AWS_ENDPOINT_URL"))
+    return tick(endpoint or f"http://127.0.0.1:{_local_port(args)}")
 
 
 def _local_invoke(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ chunks of its posts and each chunk comes back to `archive_chunk` (see archiver.c
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -30,17 +31,30 @@ if TYPE_CHECKING:
 def normalize_input(item: Input, *, default_tz: tzinfo = UTC, max_bytes: int | None = None,
                     archived_at: str | None = None, max_post_bytes: int = MAX_POST_BYTES) -> list[Post]:
     """Every post in one input, normalized; raises an ArchiverError naming the stage that failed."""
+    return list(each_normalized(item, default_tz=default_tz, max_bytes=max_bytes, archived_at=archived_at,
+                                max_post_bytes=max_post_bytes))
+
+
+def each_normalized(item: Input, *, default_tz: tzinfo = UTC, max_bytes: int | None = None,
+                    archived_at: str | None = None, max_post_bytes: int = MAX_POST_BYTES) -> Iterator[Post]:
+    """The input's posts normalized one at a time, as its format parses them: memory stays flat in
+    the number of posts. Raises an ArchiverError naming the stage that failed (`no_posts` at the end
+    of an input that held none)."""
     if max_bytes is not None and item.size > max_bytes:
         raise InputTooLarge(f"{item.size} bytes is over the {max_bytes}-byte limit")
     stage = "parse"
     try:
-        raw_posts = formats.parse(item, max_post_bytes=max_post_bytes)
-        if not raw_posts:
-            raise ParseError("the input holds no posts", code="no_posts")
-        stage = "normalize"
+        module = formats.detect(item.head(formats.SNIFF_BYTES), item.name)
         archived_at = archived_at or datetime.now(UTC).isoformat(timespec="seconds")
-        return [normalize(raw, item.origin, archived_at=archived_at, default_tz=default_tz,
-                          max_post_bytes=max_post_bytes) for raw in raw_posts]
+        found = 0
+        for raw in formats.each_post(module, item, max_post_bytes=max_post_bytes):
+            stage = "normalize"
+            yield normalize(raw, item.origin, archived_at=archived_at, default_tz=default_tz,
+                            max_post_bytes=max_post_bytes)
+            found += 1
+            stage = "parse"
+        if not found:
+            raise ParseError("the input holds no posts", code="no_posts")
     except ArchiverError:
         raise
     except Exception as exc:  # a bug met on one input is that input's failure, named with its stage

@@ -8,6 +8,7 @@ events shaped exactly as Lambda shapes them (SQS batches, with partial-failure r
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import json
 import os
@@ -58,39 +59,63 @@ class LocalFunction:
         self.handler: Handler = getattr(self.module, handler_name)
         self.store = ArchiveStore(aws.client("s3"), aws.client("dynamodb"),
                                   archive_bucket=resources.archive_bucket, table_name=resources.table_name)
+        self._queue_arns: dict[str, str] = {}
 
     def invoke(self, event: dict[str, Any], context: LambdaContext | None = None) -> dict[str, Any]:
         """Call the handler as Lambda would; its logs and metrics go to stderr, not stdout."""
         with _environment(self.resources.environment), contextlib.redirect_stdout(sys.stderr):
             return self.handler(event, context or LambdaContext())
 
-    def drain_queue(self, *, batch_size: int = 10, queue_url: str | None = None) -> list[dict[str, Any]]:
+    def drain_queue(self, *, batch_size: int = 10, queue_url: str | None = None,
+                    on_batch: Callable[[Batch], None] | None = None) -> list[dict[str, Any]]:
         """Poll the inbox queue (or `queue_url`) and hand each batch to the handler, as the SQS trigger does.
 
         Returns the handler's responses. Messages reported as failed are left on the queue (in
         AWS they return after the visibility timeout and, after maxReceiveCount, go to the DLQ).
+        `on_batch` is called after each batch (progress).
         """
-        sqs = self.aws.client("sqs")
         queue_url = queue_url or self.resources.queue_url
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"]["QueueArn"]
         responses = []
         empty_polls = 0
         while empty_polls < MAX_EMPTY_POLLS:
-            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=batch_size,
-                                           WaitTimeSeconds=0, AttributeNames=["All"]).get("Messages", [])
-            if not messages:
+            batch = self.handle_batch(queue_url, batch_size=batch_size)
+            if batch is None:
                 empty_polls += 1
                 continue
             empty_polls = 0
-            response = self.invoke(sqs_event(messages, queue_arn))
-            responses.append(response)
-            failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
-            done = [m for m in messages if m["MessageId"] not in failed]
-            if done:
-                sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+            responses.append(batch.response)
+            if on_batch is not None:
+                on_batch(batch)
         return responses
+
+    def handle_batch(self, queue_url: str, *, batch_size: int = 10) -> Batch | None:
+        """Receive one batch (None when the queue has nothing visible), invoke the handler with it,
+        delete the messages it did not report as failed. A raising handler's exception propagates and
+        its messages stay on the queue (they return after the visibility timeout, as in AWS)."""
+        sqs = self.aws.client("sqs")
+        if queue_url not in self._queue_arns:
+            self._queue_arns[queue_url] = sqs.get_queue_attributes(
+                QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=batch_size,
+                                       WaitTimeSeconds=0, AttributeNames=["All"]).get("Messages", [])
+        if not messages:
+            return None
+        response = self.invoke(sqs_event(messages, self._queue_arns[queue_url]))
+        failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+        return Batch(messages, response, failed)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch handed to the handler: the messages received, its response, the ids it failed."""
+
+    messages: list[dict[str, Any]]
+    response: dict[str, Any]
+    failed_ids: set[str]
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
@@ -108,30 +133,78 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     } for m in messages]}
 
 
-def ingest(paths: list[Path], *, export: Path | None = None, template: Path | None = None) -> int:
-    """Upload files to the local inbox, let the queue trigger archive them, report each outcome."""
-    missing = [p for p in paths if not p.is_file()]
+def ingest(paths: list[Path], *, export: Path | None = None, template: Path | None = None,
+           quiet: bool = False) -> int:
+    """Upload files (folders: their files, recursively) to the local inbox, let the queue trigger
+    archive them, report each outcome. Progress on stderr unless `quiet`."""
+    from archiver.local.progress import Progress
+
+    missing = [p for p in paths if not p.exists()]
     for path in missing:
-        print(f"archiver: {path}: no such file", file=sys.stderr)
-    paths = [p for p in paths if p.is_file()]
+        print(f"archiver: {path}: no such file or folder", file=sys.stderr)
+    files, keys = collect_inputs([p for p in paths if p.exists()])
     with LocalAWS(template) as aws:
         resources = aws.create_resources()
+        if not quiet and sys.stderr.isatty():
+            # A bar on the terminal: the function's INFO logs and metrics (stderr too) would break it up
+            # at every input; the outcome lines and the summary say what they say.
+            resources = dataclasses.replace(resources, environment={
+                **resources.environment, "POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING",
+                "POWERTOOLS_METRICS_DISABLED": "true"})
         function = LocalFunction(aws, resources)
         s3 = aws.client("s3")
-        keys = inbox_keys(paths)
-        for path, key in zip(paths, keys, strict=True):
-            with path.open("rb") as body:  # streamed: a 100 MB export is not read into memory
-                s3.put_object(Bucket=resources.inbox_bucket, Key=key, Body=body)
-        function.drain_queue()
+        with Progress(len(files), "uploading", unit="files", quiet=quiet) as progress:
+            for path, key in zip(files, keys, strict=True):
+                with path.open("rb") as body:  # streamed: a 100 MB export is not read into memory
+                    s3.put_object(Bucket=resources.inbox_bucket, Key=key, Body=body)
+                progress.advance()
+        with Progress(len(files), "archiving", unit="messages", quiet=quiet) as progress:
+            def advance(batch: Batch) -> None:
+                # The total grows with the chunks of large inputs (and moto's s3:TestEvent).
+                progress.grow(progress.done + len(batch.messages) + _waiting(aws, resources.queue_url))
+                progress.advance(len(batch.messages), ok=len(batch.messages) - len(batch.failed_ids),
+                                 failed=len(batch.failed_ids))
+
+            function.drain_queue(on_batch=advance)
         outcomes = [_outcome_line(function.store, resources.inbox_bucket, key) for key in keys]
         for line in outcomes:
             print(json.dumps(line, ensure_ascii=False))
         _summary(outcomes, function.store, resources)
         if export:
-            count = export_bucket(s3, resources.archive_bucket, export)
+            count = export_bucket(s3, resources.archive_bucket, export, quiet=quiet)
             print(f"exported {count} objects to {export}/ (open the index.html files in a browser)",
                   file=sys.stderr)
     return 1 if missing or any(o["status"] != "archived" and o["status"] != "duplicate" for o in outcomes) else 0
+
+
+def _waiting(aws: LocalAWS, queue_url: str) -> int:
+    attributes = aws.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    return int(attributes.get("ApproximateNumberOfMessages", 0))
+
+
+def collect_inputs(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """The files to upload and their inbox keys.
+
+    A folder gives its files, recursively and sorted, keyed by their path relative to the folder
+    (hidden files and folders, such as `.git` or `.DS_Store`, are skipped); files named one by one
+    are keyed by `inbox_keys`.
+    """
+    loose = [path for path in paths if not path.is_dir()]
+    loose_keys = dict(zip(loose, inbox_keys(loose), strict=True))
+    files: list[Path] = []
+    keys: list[str] = []
+    for given in paths:  # in the order given
+        if not given.is_dir():
+            files.append(given)
+            keys.append(loose_keys[given])
+            continue
+        for path in sorted(given.rglob("*")):
+            relative = path.relative_to(given)
+            if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+                files.append(path)
+                keys.append(relative.as_posix())
+    return files, keys
 
 
 def inbox_keys(paths: list[Path]) -> list[str]:
@@ -220,16 +293,21 @@ def retarget(event: dict[str, Any], versions: dict[tuple[str, str], tuple[str, s
     return event
 
 
-def export_bucket(s3: Any, bucket: str, target: Path) -> int:
-    """Copy every object of a bucket to a folder, keys as relative paths."""
+def export_bucket(s3: Any, bucket: str, target: Path, *, quiet: bool = True) -> int:
+    """Copy every object of a bucket to a folder, keys as relative paths (progress on stderr unless quiet)."""
+    from archiver.local.progress import Progress
+
+    keys = [obj["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+            for obj in page.get("Contents", [])]
     count = 0
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for obj in page.get("Contents", []):
-            path = (target / obj["Key"]).resolve()
+    with Progress(len(keys), "exporting", unit="objects", quiet=quiet) as progress:
+        for key in keys:
+            progress.advance()
+            path = (target / key).resolve()
             if target.resolve() not in path.parents:
                 continue  # a key with `..` must not escape the export folder
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
+            path.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
             count += 1
     return count
 

@@ -18,12 +18,14 @@ import json
 import logging
 import os
 import re
+import socket
 import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from archiver.errors import ArchiverError
 from archiver.local.template import (
     TemplateError,
     base_context,
@@ -112,11 +114,13 @@ class LocalResources:
 
 
 class LocalAWS:
-    """Context manager: a moto server on a free 127.0.0.1 port, boto3 pointed at it meanwhile."""
+    """Context manager: a moto server on 127.0.0.1 (a free port, or `port`), boto3 pointed at it meanwhile."""
 
     _active: ClassVar[int] = 0  # LocalAWS blocks open in this process (they share moto's state)
 
-    def __init__(self, template_path: str | Path | None = None, parameters: Mapping[str, Any] | None = None):
+    def __init__(self, template_path: str | Path | None = None, parameters: Mapping[str, Any] | None = None,
+                 *, port: int = 0):
+        self.port = port  # 0: a free port chosen by the system
         self.template_path = Path(template_path) if template_path else find_template()
         self.template = load_template(self.template_path)
         self.parameters = dict(parameters or {})
@@ -141,7 +145,9 @@ class LocalAWS:
         self._saved_log_level = request_log.level
         if request_log.level == logging.NOTSET:
             request_log.setLevel(logging.WARNING)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        if self.port:
+            ensure_port_free(self.port)  # moto's server thread would hang on a taken port, not fail
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self._endpoint_url = f"http://{host}:{port}"
@@ -364,6 +370,24 @@ class LocalAWS:
             else:
                 os.environ[key] = value
         self._saved_env = {}
+
+
+class PortInUse(ArchiverError):
+    """The fixed port asked for is taken (another `archiver local up`, LocalStack, moto...)."""
+
+    code = "port_in_use"
+    stage = "local"
+
+
+def ensure_port_free(port: int) -> None:
+    """Raise PortInUse if 127.0.0.1:`port` cannot be bound (as the server binds it: address reuse on)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise PortInUse(f"port {port} on 127.0.0.1 is taken ({exc.strerror}): stop what uses it, "
+                            "or choose another with --port") from exc
 
 
 def local_bucket_policy(document: Mapping[str, Any]) -> dict[str, Any]:
