@@ -16,6 +16,11 @@ EVENT ?= events/s3-put.json
 # `make local`: the live local stack's port and where it keeps its archive between runs.
 LOCAL_PORT ?= 4566
 LOCAL_STATE ?= .local-state
+# `make deploy`: the samconfig.toml environment (default, prod). `make deploy-local`: the local stack's name,
+# and ENDPOINT=http://127.0.0.1:PORT to deploy into a running local AWS instead of a one-off embedded one.
+CONFIG_ENV ?= default
+STACK ?= post-archiver-local
+ENDPOINT ?=
 # The artifact built for this machine, to run locally what ships (see archiver/local/built.py).
 HOST_DIR := .aws-sam/host
 HOST_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
@@ -50,7 +55,7 @@ fi
 endef
 
 .PHONY: help setup setup-sam setup-checkov test lint validate build build-host check-build demo demo-fetch local invoke \
-	invoke-built bench bench-cold bench-fetch deploy clean eval eval-language corpus realworld stress
+	invoke-built bench bench-cold bench-fetch deploy deploy-local clean eval eval-language corpus realworld stress
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -174,8 +179,17 @@ stress: setup ## Hostile inputs and 1,000 ordinary ones through the local stack,
 	$(VENV)/bin/python -m pip install --quiet -e '.[stress]'
 	$(VENV)/bin/python scripts/stress.py --out docs/reliability.md
 
-deploy: build ## sam deploy --guided (uses your AWS credentials)
-	SAM_CLI_TELEMETRY=0 $(VENV_SAM)/bin/sam deploy --guided
+deploy: build ## sam deploy to AWS (your credentials), --guided the first time: make deploy [CONFIG_ENV=prod]
+	@if grep -q '^\[$(CONFIG_ENV)\.deploy\.parameters\]' samconfig.toml; then \
+		set -x; SAM_CLI_TELEMETRY=0 $(VENV_SAM)/bin/sam deploy --config-env $(CONFIG_ENV); \
+	else \
+		echo "samconfig.toml has no [$(CONFIG_ENV).deploy.parameters] yet: a guided deploy, whose answers SAM saves there"; \
+		set -x; SAM_CLI_TELEMETRY=0 $(VENV_SAM)/bin/sam deploy --guided --config-env $(CONFIG_ENV); \
+	fi
+
+deploy-local: setup ## Deploy template.yaml through the local CloudFormation (moto) and archive a sample through it
+	$(VENV)/bin/archiver local deploy --stack $(STACK) \
+		$(if $(ENDPOINT),--endpoint-url $(ENDPOINT),--drop events/samples/newswire-harbour-strike.txt)
 
 clean: ## Remove build output and caches (keeps the venvs)
 	rm -rf .aws-sam out .pytest_cache .ruff_cache

@@ -16,7 +16,7 @@ from archiver.events import (
 )
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-INBOX = "post-archiver-inbox-123456789012-us-east-1"
+INBOX = "post-archiver-inbox-000000000000"
 S3_TEST_EVENT = {
     "Service": "Amazon S3",
     "Event": "s3:TestEvent",

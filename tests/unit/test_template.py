@@ -58,8 +58,10 @@ def as_list(value: Any) -> list[Any]:
 def test_template_loads_with_short_tags_as_long_form_intrinsics(template):
     assert template["Transform"] == "AWS::Serverless-2016-10-31"
     assert template["AWSTemplateFormatVersion"] == "2010-09-09"
+    stack_suffix = {"Fn::Select": [4, {"Fn::Split": ["-", {"Fn::Select": [2, {"Fn::Split": [
+        "/", {"Ref": "AWS::StackId"}]}]}]}]}
     assert props(template, "InboxBucket")["BucketName"] == {
-        "Fn::Sub": "${NamePrefix}-inbox-${AWS::AccountId}-${AWS::Region}"
+        "Fn::Sub": ["${NamePrefix}-inbox-${StackSuffix}", {"StackSuffix": stack_suffix}]
     }
     assert props(template, "ArchiverFunction")["Layers"] == [{"Ref": "ArchiverLayer"}]
     queue = props(template, "InboxBucket")["NotificationConfiguration"]["QueueConfigurations"][0]["Queue"]
@@ -85,11 +87,43 @@ def test_resolve_names_the_missing_reference():
 
 def test_bucket_names_resolve_from_parameter_defaults_and_pseudo_parameters(template):
     context = base_context(template)
-    assert resolve(props(template, "InboxBucket")["BucketName"], context) == (
-        "post-archiver-inbox-123456789012-us-east-1"
-    )
+    assert resolve(props(template, "InboxBucket")["BucketName"], context) == "post-archiver-inbox-000000000000"
     overridden = base_context(template, {"NamePrefix": "blog"})
-    assert resolve(props(template, "ArchiveTable")["TableName"], overridden) == "blog-archive"
+    assert resolve(props(template, "ArchiveTable")["TableName"], overridden) == "blog-archive-000000000000"
+
+
+NAMED = {"InboxBucket": "BucketName", "ArchiveBucket": "BucketName", "AccessLogsBucket": "BucketName",
+         "ArchiveTable": "TableName", "ArchiverLayer": "LayerName"}
+
+
+def stack_context(template: dict[str, Any], name: str, uuid: str) -> dict[str, Any]:
+    return {**base_context(template), "AWS::StackName": name,
+            "AWS::StackId": f"arn:aws:cloudformation:us-east-1:123456789012:stack/{name}/{uuid}"}
+
+
+def test_two_stacks_with_one_prefix_get_distinct_names(template):
+    one = stack_context(template, "blog", "6d1e5c30-9f7a-11ef-8d2b-0a1b2c3d4e5f")
+    # A second stack, or the same name deployed again after a delete: a new stack id.
+    other = stack_context(template, "blog", "0b7a4f12-3c9d-4e21-a6f0-5e4d3c2b1a09")
+    for logical_id, prop in NAMED.items():
+        first, second = (resolve(props(template, logical_id)[prop], c) for c in (one, other))
+        assert first != second or logical_id == "ArchiverLayer", logical_id
+    assert resolve(props(template, "InboxBucket")["BucketName"], one) == "post-archiver-inbox-0a1b2c3d4e5f"
+    assert resolve(props(template, "ArchiverLayer")["LayerName"], stack_context(template, "news", "x-x-x-x-y")) == (
+        "news-archiver")
+    # Bucket names: at most 63 characters with the longest prefix the parameter allows.
+    longest = {**one, "NamePrefix": "a" * 24}
+    for logical_id in ("InboxBucket", "ArchiveBucket", "AccessLogsBucket"):
+        assert len(resolve(props(template, logical_id)["BucketName"], longest)) <= 63
+
+
+def test_the_queue_policy_names_the_inbox_bucket_of_its_own_stack(template):
+    # The inbox bucket depends on the queue policy, so the policy spells the bucket's name out: it must be
+    # exactly the name the bucket gets, or S3 cannot deliver its notifications.
+    context = stack_context(template, "blog", "6d1e5c30-9f7a-11ef-8d2b-0a1b2c3d4e5f")
+    statement = props(template, "InboxQueuePolicy")["PolicyDocument"]["Statement"][0]
+    source_arn = resolve(statement["Condition"]["ArnLike"]["aws:SourceArn"], context)
+    assert source_arn == f"arn:aws:s3:::{resolve(props(template, 'InboxBucket')['BucketName'], context)}"
 
 
 def test_function_environment_merges_globals_and_resolves_resources(template):

@@ -101,6 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--schedule-every", type=float, metavar="SECONDS",
                     help="run the schedule this often instead of the template's rate (0: only on `local tick`)")
     up.add_argument("--quiet", action="store_true", help="no progress on stderr while catching up")
+    up.add_argument("--stack", help="deploy template.yaml as this stack through the local CloudFormation (as "
+                                    "`archiver local deploy`) and serve its resources, named by its outputs")
+    up.add_argument("--parameter-overrides", nargs="+", default=[], metavar="KEY=VALUE",
+                    help="with --stack: template parameters, as `sam deploy --parameter-overrides`")
     up.set_defaults(run=_local_up)
     tick = local_commands.add_parser("tick", help="tell the running `archiver local up` to run the schedule now")
     tick.add_argument("--endpoint", help="its endpoint (default: $AWS_ENDPOINT_URL, else http://127.0.0.1:PORT)")
@@ -115,6 +119,19 @@ def _parser() -> argparse.ArgumentParser:
                         help="run the built artifact of `make build-host` (e.g. .aws-sam/host) in a clean python3.12")
     invoke.add_argument("--python", help="with --built: the python3.12 to run it (default: the one that built it)")
     invoke.set_defaults(run=_local_invoke)
+    deploy = local_commands.add_parser(
+        "deploy", help="deploy template.yaml through the local CloudFormation (package, SAM transform, create or "
+                       "update), then apply by API what moto drops")
+    deploy.add_argument("--stack", required=True, help="the stack's name")
+    deploy.add_argument("--endpoint-url", metavar="URL",
+                        help="a running local AWS, e.g. http://127.0.0.1:PORT of `archiver local up` (default: an "
+                             "embedded one for this command only)")
+    deploy.add_argument("--parameter-overrides", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="template parameters, as `sam deploy --parameter-overrides`")
+    deploy.add_argument("--drop", nargs="+", type=Path, default=[], metavar="FILE",
+                        help="then drop these files into the stack's inbox and archive them through the stack")
+    deploy.add_argument("--template", type=Path, help="template.yaml (default: found from the current folder)")
+    deploy.set_defaults(run=_local_deploy)
     return parser
 
 
@@ -419,10 +436,30 @@ def _local_port(args: argparse.Namespace) -> int:
 
 
 def _local_up(args: argparse.Namespace) -> int:
-    from archiver.local.up import up
+    from archiver.local.up import template_resources, up
 
+    resources_for = template_resources
+    if args.stack:
+        from archiver.local.deploy import serve_stack
+
+        if args.state:
+            # A stack's names end with its stack id, which a fresh local AWS gives anew on each start: the
+            # saved buckets and table would have other names than the ones deployed now.
+            print("archiver: --state cannot be used with --stack yet: each start deploys the stack anew, and its "
+                  "bucket and table names derive from the new stack id", file=sys.stderr)
+            return 2
+        resources_for = serve_stack(args.stack, _parameter_overrides(args.parameter_overrides))
+    elif args.parameter_overrides:
+        print("archiver: --parameter-overrides needs --stack", file=sys.stderr)
+        return 2
     return up(port=_local_port(args), state=args.state, template=args.template, quiet=args.quiet,
-              schedule_every=args.schedule_every)
+              schedule_every=args.schedule_every, resources_for=resources_for)
+
+
+def _parameter_overrides(items: list[str]) -> dict[str, str]:
+    if any("=" not in item for item in items):
+        raise ValueError("--parameter-overrides takes KEY=VALUE pairs")
+    return dict(item.split("=", 1) for item in items)
 
 
 def _local_tick(args: argparse.Namespace) -> int:
@@ -430,6 +467,40 @@ def _local_tick(args: argparse.Namespace) -> int:
 
     endpoint = args.endpoint or (None if args.port is not None else os.environ.get("AWS_ENDPOINT_URL"))
     return tick(endpoint or f"http://127.0.0.1:{_local_port(args)}")
+
+
+def _local_deploy(args: argparse.Namespace) -> int:
+    from archiver.local.deploy import archive_through_stack, deploy_stack
+    from archiver.local.stack import LocalAWS
+
+    parameters = _parameter_overrides(args.parameter_overrides)
+    missing = [path for path in args.drop if not path.is_file()]
+    if missing:
+        print(f"archiver: {missing[0]}: no such file", file=sys.stderr)
+        return 2
+
+    def report(deployment, endpoint: str) -> None:
+        print(deployment.report(), file=sys.stderr)
+        print(json.dumps({"stack": deployment.stack_name, "status": deployment.status, "endpoint": endpoint,
+                          "outputs": deployment.outputs}, ensure_ascii=False))
+
+    if args.endpoint_url:
+        if args.drop:
+            print("archiver: --drop runs the function in this process: use it without --endpoint-url "
+                  "(or drop files with `aws --endpoint-url ... s3 cp` into the running stack)", file=sys.stderr)
+            return 2
+        report(deploy_stack(args.stack, endpoint_url=args.endpoint_url, template_path=args.template,
+                            parameters=parameters), args.endpoint_url)
+        return 0
+    with LocalAWS(args.template) as aws:
+        report(deploy_stack(args.stack, endpoint_url=aws.endpoint_url, template_path=aws.template_path,
+                            parameters=parameters, clients=aws.client), aws.endpoint_url)
+        lines = archive_through_stack(aws, args.stack, args.drop) if args.drop else []
+        for line in lines:
+            print(json.dumps(line, ensure_ascii=False))
+        print("the embedded local AWS stops now; to keep a deployed stack, deploy into a running one "
+              "(--endpoint-url)", file=sys.stderr)
+    return 1 if any(line["status"] not in ("archived", "duplicate") for line in lines) else 0
 
 
 def _local_invoke(args: argparse.Namespace) -> int:

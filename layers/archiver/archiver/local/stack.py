@@ -267,7 +267,7 @@ class LocalAWS:
         if "NotificationConfiguration" in props:
             s3.put_bucket_notification_configuration(
                 Bucket=name,
-                NotificationConfiguration=_notification_configuration(logical_id, props["NotificationConfiguration"]),
+                NotificationConfiguration=notification_configuration(logical_id, props["NotificationConfiguration"]),
             )
         arn = f"arn:{context['AWS::Partition']}:s3:::{name}"
         return {
@@ -430,7 +430,7 @@ def lifecycle_rule(logical_id: str, rule: Mapping[str, Any]) -> dict[str, Any]:
     return api
 
 
-def _notification_configuration(logical_id: str, cfn: Mapping[str, Any]) -> dict[str, Any]:
+def notification_configuration(logical_id: str, cfn: Mapping[str, Any]) -> dict[str, Any]:
     """CloudFormation's NotificationConfiguration shape -> S3 PutBucketNotificationConfiguration's."""
     api: dict[str, Any] = {}
     queues = []
@@ -454,7 +454,7 @@ def creation_order(resources: Mapping[str, Any]) -> list[str]:
     """Logical ids ordered so that every resource comes after those it references (Ref, GetAtt,
     Sub, DependsOn); ties keep template order. Raises TemplateError on a cycle."""
     dependencies = {
-        logical_id: {dep for dep in _references(resource, resources) if dep != logical_id}
+        logical_id: {dep for dep in references(resource, resources) if dep != logical_id}
         for logical_id, resource in resources.items()
     }
     ordered: list[str] = []
@@ -469,7 +469,8 @@ def creation_order(resources: Mapping[str, Any]) -> list[str]:
     return ordered
 
 
-def _references(resource: Mapping[str, Any], resources: Mapping[str, Any]) -> set[str]:
+def references(resource: Mapping[str, Any], resources: Mapping[str, Any]) -> set[str]:
+    """The logical ids of `resources` that `resource` names (Ref, GetAtt, Sub, DependsOn)."""
     depends_on = resource.get("DependsOn") or []
     found = {depends_on} if isinstance(depends_on, str) else set(depends_on)
     found.update(_walk_references(resource.get("Properties") or {}))

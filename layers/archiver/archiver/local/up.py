@@ -95,8 +95,8 @@ def wire_inbox(aws: LocalAWS, inbox_bucket: str, queue_url: str) -> None:
 class LiveStack:
     """The trigger loop over served resources: inbox and fetch queues, the schedule, the control queue.
 
-    `resources` says what to serve: the template's resources created locally, or (later) a deployed
-    stack's, by name. The loop runs until `stop` is set.
+    `resources` says what to serve: the template's resources created locally, or a deployed
+    stack's, named by its outputs (`archiver local up --stack`). The loop runs until `stop` is set.
     """
 
     def __init__(self, aws: LocalAWS, resources: LocalResources, function: LocalFunction, *,
