@@ -39,7 +39,9 @@ and every 10th page of `articles/html/*.html.gz` (gunzipped in memory), through 
   (`clean_html.SHORTCODE_NAMES`), Liquid and Hugo template tags (the text of `{% raw %}` blocks stays),
   the boilerplate of `clean_html.BOILERPLATE`, elements dropped with their content
   (`clean_html.DROPPED_WITH_CONTENT`: scripts, styles, iframes, ...) and HTML comments. A paragraph is
-  missing when its whitespace-normalized text is not a substring of the whitespace-normalized `text`;
+  missing when its whitespace-normalized text is not a substring of the whitespace-normalized `text`,
+  neither as written nor, for text that is UTF-8 decoded twice, as `ftfy.fix_encoding` repairs it (the
+  archive repairs it too);
 - **unsafe_html**: `content_html` holds no shortcode (outside `<pre>`/`<code>`, where brackets are
   code), no `<script`, `<style` or `<iframe`, no `on...=` event handler attribute and no `javascript:`
   URL;

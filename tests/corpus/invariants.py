@@ -9,7 +9,8 @@ The source paragraphs are derived here independently of the normalizer: the raw 
 with lxml (Markdown rendered first, as the normalizer renders it), and only what the archive
 removes on purpose is taken away: WordPress shortcodes (`clean_html.SHORTCODE_NAMES`), Liquid and
 Hugo template tags, the boilerplate of `clean_html.BOILERPLATE`, elements dropped with their
-content (`clean_html.DROPPED_WITH_CONTENT`: scripts, styles, iframes ...) and HTML comments.
+content (`clean_html.DROPPED_WITH_CONTENT`: scripts, styles, iframes ...) and HTML comments. A
+paragraph that is UTF-8 decoded twice may be found as ftfy repairs it, as the archive does.
 """
 
 from __future__ import annotations
@@ -279,9 +280,16 @@ def unsafe_html(content_html: str) -> str | None:
 
 
 def missing_paragraphs(raw: RawPost, text: str) -> list[str]:
-    """Source paragraphs whose whitespace-normalized text is not in the archived text."""
+    """Source paragraphs whose whitespace-normalized text is not in the archived text, as written or, for
+    text that is UTF-8 decoded twice ("donâ€™t"), as its author wrote it (the archive repairs that)."""
     haystack = normalize_space(text)
-    return [p for p in source_paragraphs(raw) if p not in haystack]
+    return [p for p in source_paragraphs(raw) if p not in haystack and _undoubled(p) not in haystack]
+
+
+def _undoubled(paragraph: str) -> str:
+    import ftfy
+
+    return normalize_space(ftfy.fix_encoding(paragraph))
 
 
 def normalize_space(text: str) -> str:

@@ -5,6 +5,7 @@ import pytest
 from archiver.errors import ParseError
 from archiver.formats import feed
 from archiver.model import Input, Origin
+from archiver.pipeline import normalize_input
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "feed"
 
@@ -113,3 +114,13 @@ def test_billion_laughs_in_a_feed_is_not_expanded():
     except ParseError:
         result = []
     assert all(len(p.body) < 10_000 for p in result)
+
+
+def test_a_base64_title_of_escaped_markup_is_its_text():
+    import base64
+
+    encoded = base64.b64encode(b"&lt;p&gt;Entry &amp;amp; Title&lt;/p&gt;").decode()
+    data = (f'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>urn:x:1</id>'
+            f'<title type="application/octet-stream">{encoded}</title><content>Body.</content></entry></feed>')
+    [post] = normalize_input(Input(data.encode(), "feed.atom", Origin("file", "feed.atom")))
+    assert post.title == "Entry & Title"

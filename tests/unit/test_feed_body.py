@@ -6,6 +6,7 @@ from pathlib import Path
 
 from archiver.formats import feed
 from archiver.model import Input, Origin
+from archiver.pipeline import normalize_input
 
 PATH = Path(__file__).parent.parent / "fixtures" / "feed" / "media_caption.rss"
 
@@ -35,3 +36,47 @@ def test_full_content_wins_and_the_description_is_the_excerpt():
 
 def test_a_caption_is_the_body_when_there_is_nothing_else():
     assert posts()["Only a caption"].body == "A video about the strike."
+
+
+PODCAST = Path(__file__).parent.parent / "fixtures" / "feed" / "itunes_summary.rss"
+
+
+def podcast_posts() -> dict[str, object]:
+    return {p.title: p for p in feed.parse(Input(PODCAST.read_bytes(), PODCAST.name, Origin("file", str(PODCAST))))}
+
+
+def test_show_notes_win_over_an_itunes_summary_that_follows_them():
+    # feedparser files the later itunes:summary as `content`, which would outrank the description.
+    post = podcast_posts()["Notes then summary"]
+    assert "<li>A guest</li>" in post.body and "..." not in post.body
+    assert post.excerpt is None
+
+
+def test_show_notes_win_over_an_itunes_summary_that_comes_first():
+    assert podcast_posts()["Summary then notes"].body == "<p>The full show notes of episode two.</p>"
+
+
+def test_an_itunes_summary_is_the_body_when_there_is_nothing_else():
+    assert podcast_posts()["Only a summary"].body == "Episode three, summed up."
+
+
+def _rss(*descriptions: str) -> Input:
+    items = "".join(f"<item><title>{n}</title><link>https://x.example/{n}</link><description>{d}</description></item>"
+                    for n, d in enumerate(descriptions))
+    data = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'.encode()
+    return Input(data, "feed.rss", Origin("file", "feed.rss"))
+
+
+def test_unescaped_elements_then_cdata_html_are_read_as_html():
+    # An image left unescaped before the CDATA body: feedparser reads the description as XHTML and
+    # escapes the CDATA's HTML, which would show "<p>" and "<a href" as text.
+    [post] = normalize_input(_rss('<img src="https://x.example/i.jpg"/><![CDATA[<p>Hello <b>world</b>, '
+                                  'AT&amp;T <a href="https://x.example/a">link</a></p>]]>'))
+    assert post.text == "Hello world, AT&T link"
+    assert '<a href="https://x.example/a"' in post.content_html and "&lt;p" not in post.content_html
+    assert any("unescaped" in w for w in post.warnings)
+
+
+def test_escaped_text_inside_unescaped_html_stays_text():
+    [post] = normalize_input(_rss("<p>Use <code>&lt;div&gt;</code> here</p>"))
+    assert post.text == "Use <div> here"

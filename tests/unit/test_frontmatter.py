@@ -132,7 +132,7 @@ def test_date_in_file_name_without_leading_zeros() -> None:
     # Found in the corpus (test-2017-2-5-i-dont-like-zeroes.md): Jekyll reads `2017-2-5` as 2017-02-05.
     post = normalized("---\nfoo: bar\n---\nI have an abbreviated date.\n", "2017-2-5-i-dont-like-zeroes.md")
     assert post.published_at == "2017-02-05T00:00:00+00:00"
-    assert post.title == "I dont like zeroes"
+    assert post.title == "I Dont Like Zeroes"  # Jekyll titleizes the slug
 
 
 def test_yaml_closed_with_document_end_marker() -> None:
@@ -203,3 +203,32 @@ def test_a_hundred_thousand_terms_are_deduplicated_in_one_pass():
 )
 def test_body_format_is_found_in_one_scan(body):
     assert frontmatter._body_format(body, "post.md") == "html"
+
+
+@pytest.mark.parametrize("front_matter", ["redirect_to: https://x.example/new/", "redirect: /blog/new",
+                                          "redirect_to:\n  - /new/", "Redirect_URL: /new"])
+def test_a_redirect_stub_is_not_a_post(front_matter: str):
+    with pytest.raises(ParseError, match="redirect stub") as caught:
+        normalized(f"---\n{front_matter}\n---\n\n")
+    assert caught.value.code == "not_a_post"
+
+
+def test_a_post_that_names_a_redirect_and_has_a_body_is_a_post():
+    assert normalized("---\ntitle: Moved on\nredirect: /new\n---\nThe body stays.\n").text == "The body stays."
+
+
+def test_eleventy_javascript_front_matter_gives_its_literal_values():
+    post = normalized('---js\nconst title = "A \\"fifth\\" post";\nconst date = \'2023-01-23\';\n'
+                      "let draft = true;\nconst tags = ['a b', \"c\",];\n"
+                      "const eleventyComputed = { x: (data) => data.y };\n---\nThe body\n")
+    assert (post.title, post.published_at, post.status, post.tags) == (
+        'A "fifth" post', "2023-01-23T00:00:00+00:00", "draft", ["a b", "c"])
+    assert post.front_matter == {"title": 'A "fifth" post', "date": "2023-01-23", "draft": True, "tags": ["a b", "c"]}
+    assert "JavaScript front matter: computed values not read: eleventyComputed" in post.warnings
+    assert post.text == "The body"
+
+
+def test_eleventy_javascript_front_matter_as_an_object():
+    post = normalized("---javascript\n{\n  title: `Object form`,\n  \"date\": \"2021-05-06\",\n"
+                      "  layout: someFunction(),\n}\n---\nText\n")
+    assert (post.title, post.published_at) == ("Object form", "2021-05-06T00:00:00+00:00")

@@ -201,3 +201,11 @@ def test_a_hundred_thousand_keywords_are_deduplicated_in_one_pass():
 
     keywords = [f"k{i}" for i in range(100_000)]
     assert _dedupe([*keywords, "K5", ""]) == keywords
+
+
+def test_meta_title_and_tags_name_a_fragment_post():
+    # Nikola's HTML posts: metadata in <meta name=...> tags above the body, no <title>, no heading.
+    data = (b'<meta name="title" content="T: HTML, 1">\n<meta name="date" content="2017-07-01 00:00:00 UTC">\n'
+            b'<meta name="tags" content="meta,HTML">\n\nContent line 1.\nContent line 2.\n')
+    [post] = html_page.parse(Input(data=data, name="post.html", origin=Origin(kind="file", uri="post.html")))
+    assert (post.title, post.published, post.tags) == ("T: HTML, 1", "2017-07-01 00:00:00 UTC", ["meta", "HTML"])

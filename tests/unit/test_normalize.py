@@ -74,7 +74,7 @@ def test_missing_title_is_derived_from_first_line_with_a_warning():
 
 def test_missing_title_prefers_the_file_name():
     value = post(title="", extra={"file_slug": "harbour-strike-ends"})
-    assert value.title == "Harbour strike ends"
+    assert value.title == "Harbour Strike Ends"  # as Jekyll titleizes a slug
     assert any("file name" in w for w in value.warnings)
 
 

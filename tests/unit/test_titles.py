@@ -34,7 +34,7 @@ def test_a_body_opening_with_a_section_heading_gives_that_heading():
 def test_a_later_section_heading_is_not_the_title_and_the_file_name_is():
     raw = RawPost(format="frontmatter", body="<p>Intro.</p><h2>Details</h2><p>More.</p>",
                   extra={"file_slug": "moving-house"})
-    assert normalize(raw, ORIGIN).title == "Moving house"
+    assert normalize(raw, ORIGIN).title == "Moving House"
 
 
 def test_template_tags_in_a_heading_do_not_reach_the_title():
@@ -56,3 +56,10 @@ def test_wxr_titles_written_as_escaped_markup_are_text():
 def test_only_formatting_markup_is_stripped_from_titles(title, expected):
     raw = RawPost(format="rss", body="<p>x</p>", title=title)
     assert normalize(raw, ORIGIN).title == expected
+
+
+def test_a_title_from_a_jekyll_file_name_is_titleized_as_jekyll_does():
+    raw = RawPost(format="frontmatter", body="<p>No heading.</p>", extra={"file_slug": "march-the-second"})
+    post = normalize(raw, ORIGIN)
+    assert post.title == "March The Second"
+    assert "no title: derived from the file name" in post.warnings

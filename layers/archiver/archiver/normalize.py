@@ -9,11 +9,12 @@ from __future__ import annotations
 import html as html_lib
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urljoin
 
-from archiver import clean_html, dates, ids, limits, stories
+from archiver import clean_html, dates, ids, limits, mojibake, stories
 from archiver.errors import PostTooLarge
 from archiver.model import Origin, Post, RawPost
 from archiver.text import analyze
@@ -45,6 +46,7 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
     body's size in memory, and the raw bytes are archived either way.
     """
     check_post_size(raw.body, max_post_bytes)
+    raw = _repair_encoding(raw)
     warnings = list(raw.warnings)
     # Relative links resolve against the document's own URL (RFC 3986) when known, else the site's.
     document_url = _document_url(raw, origin)
@@ -117,6 +119,26 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
     )
 
 
+def _repair_encoding(raw: RawPost) -> RawPost:
+    """The post's text fields as written when they were UTF-8 decoded twice (see archiver.mojibake)."""
+    repaired = replace(raw, **_each_text_field(raw, mojibake.repair))
+    if repaired == raw:
+        return raw
+    # Known to be double-encoded now: what is left of its no-break spaces goes too, in every field.
+    repaired = replace(repaired, **_each_text_field(repaired, mojibake.repair_lost_no_break_spaces))
+    changed = [name for name in (*_TEXT_FIELDS, *_TERM_FIELDS) if getattr(repaired, name) != getattr(raw, name)]
+    return replace(repaired, warnings=[*raw.warnings, f"{mojibake.WARNING}: {', '.join(changed)}"])
+
+
+_TEXT_FIELDS = ("title", "body", "excerpt")
+_TERM_FIELDS = ("authors", "categories", "tags")
+
+
+def _each_text_field(raw: RawPost, fix: Any) -> dict[str, Any]:
+    return {**{name: fix(getattr(raw, name)) for name in _TEXT_FIELDS},
+            **{name: [fix(v) if isinstance(v, str) else v for v in getattr(raw, name)] for name in _TERM_FIELDS}}
+
+
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the text's language, when the source did not declare one (None if unsure)."""
     if len(text) < MIN_LANGUAGE_TEXT:
@@ -147,7 +169,8 @@ def _title(raw: RawPost, content_html: str, text: str, warnings: list[str]) -> s
     fallback = raw.extra.get("file_slug")
     if fallback:
         warnings.append("no title: derived from the file name")
-        return fallback.replace("-", " ").strip().capitalize()
+        # Jekyll's titleize_slug, what the site showed: every word capitalized ("march-the-second").
+        return " ".join(word[:1].upper() + word[1:] for word in fallback.replace("_", "-").split("-") if word)
     first_line = text.split("\n", 1)[0][:120]
     warnings.append("no title: derived from the first line of text" if first_line else "no title")
     return first_line

@@ -21,6 +21,8 @@ PUBLISHED_METAS = (
     "publish-date", "dc.date", "dc.date.issued", "dcterms.created", "dcterms.date", "parsely-pub-date",
     "sailthru.date", "article.published", "published_time", "citation_publication_date",
 )  # fmt: skip
+# <meta name="title"> is how Nikola's HTML posts (and Dublin Core pages) name the post.
+TITLE_METAS = ("title", "dc.title", "dcterms.title", "citation_title")
 UPDATED_METAS = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified", "last-modified")
 
 
@@ -223,14 +225,15 @@ def extract_metadata(tree: Any) -> Metadata:
     categories = _dedupe([*_keywords(article.get("articleSection")), *[s for s in sections if s]])
     tags = _dedupe([*(og.get("article:tag") or []), *_keywords(article.get("keywords"))])
     if not tags:
-        tags = _dedupe(_keywords(meta.get("news_keywords")))
+        tags = _dedupe(_keywords(meta.get("news_keywords") or meta.get("tags")))
     language = _first(raw["lang"], meta.get("content-language"), meta.get("language"), article.get("inLanguage"))
     if not language and og.get("og:locale"):
         language = _clean(og["og:locale"].replace("_", "-"))
 
     return Metadata(
         title=_first(
-            article.get("headline"), og.get("og:title"), og.get("twitter:title"), _heading(tree), raw["title"]
+            article.get("headline"), og.get("og:title"), og.get("twitter:title"), *metas(*TITLE_METAS), _heading(tree),
+            raw["title"],
         ),
         canonical_url=canonical,
         url=_first(

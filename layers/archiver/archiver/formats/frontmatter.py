@@ -1,4 +1,5 @@
-"""Jekyll / Hugo / WordPress-export posts: YAML (`---`), TOML (`+++`) or JSON (`{`) front matter.
+"""Jekyll / Hugo / WordPress-export posts: YAML (`---`), TOML (`+++`), JSON (`{`) or Eleventy's
+JavaScript (`---js`) front matter.
 
 Values are kept as written (YAML timestamps stay strings) so `front_matter` in the archived
 post is lossless; mapping the many key spellings onto post fields happens here, parsing
@@ -26,12 +27,14 @@ NAME = "frontmatter"
 
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkdn", ".mkd", ".text", ".rmd"}
 HTML_SUFFIXES = {".html", ".htm"}
-_FENCE = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(---|\+\+\+)[ \t]*\r?\n")
+_FENCE = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(---(?:js|javascript)?|\+\+\+)[ \t]*\r?\n")
 _JSON_OPEN = re.compile(rb"^(?:\xef\xbb\xbf)?\s*\{\s*\r?\n\s*\"")
 _PATH_DATE = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})(?:/|$)")
 _HTML_BLOCK = re.compile(r"<(p|div|br|table|blockquote|h[1-6]|ul|ol|figure|section|article)\b", re.I)
 # Indentation within the line only: `\s*` here would rescan every run of blank lines from each line.
 _MARKDOWN_BLOCK = re.compile(r"^(#{1,6} |```|[ \t]*[-*+] \S|[ \t]*\d+\. \S|\[[^\]\n]+\]: )", re.M)
+# A page that only sends readers elsewhere (jekyll-redirect-from's `redirect_to`, go.dev's `redirect`).
+_REDIRECT_KEYS = ("redirect_to", "redirect", "redirect_url")
 _WORDPRESS_KEYS = {"post_title", "post_date", "post_excerpt", "ID"}
 # Keys only a Zola/Hugo section (list) page has; with an empty body they mark a section, not a post.
 _SECTION_KEYS = {"sort_by", "paginate_by", "paginate_path", "page_template", "generate_feeds", "generate_feed",
@@ -99,6 +102,23 @@ _VerbatimLoader.yaml_implicit_resolvers = {
 }
 
 
+class _JavaScript(BaseHandler):
+    # Eleventy: `---js` (or `---javascript`) opens, `---` closes; only literal values are read.
+    FM_BOUNDARY = re.compile(r"^-{3}(?:js|javascript)?[ \t]*$", re.MULTILINE)
+    OPENING = re.compile(r"^-{3}(?:js|javascript)[ \t]*\n")
+
+    def detect(self, text: str) -> bool:
+        return bool(self.OPENING.match(text))
+
+    def load(self, fm: str, **kwargs: object) -> Any:
+        from archiver.formats import js_front_matter
+
+        data, skipped = js_front_matter.load(fm)
+        if skipped:
+            data["__skipped__"] = skipped
+        return data
+
+
 class _YAML(YAMLHandler):
     # Jekyll also accepts `...` (YAML's document end marker) as the closing fence.
     FM_BOUNDARY = re.compile(r"^(?:-{3,}|\.{3})[ \t]*$", re.MULTILINE)
@@ -129,7 +149,7 @@ class _JSON(JSONHandler):
         return limits.load_json(fm)
 
 
-HANDLERS = (_YAML(), _TOML(), _JSON())
+HANDLERS = (_JavaScript(), _YAML(), _TOML(), _JSON())
 
 
 def sniff(head: bytes, name: str) -> bool:
@@ -147,6 +167,10 @@ def parse(item: Input) -> Iterator[RawPost]:
     warnings[:0] = decoded.warnings
     if PurePosixPath(item.name).stem == "_index" or (_SECTION_KEYS & meta.keys() and not body.strip()):
         raise ParseError(f"{item.name or 'input'} is a section page (Hugo/Zola `_index`), not a post",
+                         code="not_a_post")
+    redirect = first(meta, *_REDIRECT_KEYS)
+    if isinstance(redirect, str) and redirect.strip() and not body.strip():
+        raise ParseError(f"{item.name or 'input'} is a redirect stub to {redirect.strip()[:300]!r}, not a post",
                          code="not_a_post")
     yield to_raw_post(meta, body, item.name, warnings)
 
@@ -174,7 +198,9 @@ def split(text: str) -> tuple[dict[str, Any], str, list[str]]:
         meta = {}
     if not isinstance(meta, dict):
         raise FrontMatterError(f"front matter is a {type(meta).__name__}, not a mapping of keys to values")
-    return jsonable(meta), body, []
+    skipped = meta.pop("__skipped__", None) if isinstance(handler, _JavaScript) else None
+    warnings = [f"JavaScript front matter: computed values not read: {', '.join(skipped)}"] if skipped else []
+    return jsonable(meta), body, warnings
 
 
 def to_raw_post(meta: dict[str, Any], body: str, name: str, warnings: list[str]) -> RawPost:

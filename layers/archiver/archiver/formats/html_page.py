@@ -10,8 +10,10 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from archiver.errors import ParseError
+from archiver.formats import h_feed
 from archiver.model import Input, RawPost
 
 NAME = "html"
@@ -39,6 +41,11 @@ _HTML_ELEMENT_NAMES = """
     frameset frame noframes marquee acronym applet basefont dir listing xmp plaintext nobr noembed
 """
 HTML_ELEMENTS = frozenset(_HTML_ELEMENT_NAMES.split())
+# Redirect pages: `<meta http-equiv="refresh" content="0; url=...">` and web servers' redirect bodies.
+REDIRECT_PAGE_WORDS = 40
+_REFRESH_URL = re.compile(r"""^\s*\d*\s*[;,]\s*url\s*=\s*['"]?([^'"\s]+)""", re.IGNORECASE)
+_MOVED = re.compile(r"(?:\d{3}\s+)?(?:(?:Object|Document|Page)\s+(?:has\s+)?Moved|Moved\s+(?:Permanently|Temporarily)|"
+                    r"(?:Temporary|Permanent)\s+Redirect)|\d{3}\s+(?:Found|See\s+Other)", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"""\A<\?xml[^>]+encoding\s*=\s*["']([-\w.:]+)""", re.IGNORECASE)
 
 
@@ -120,6 +127,21 @@ def decode(data: bytes, http_charset: str | None = None) -> tuple[str, str, list
     return data.decode("cp1252", "replace"), "cp1252", [*warnings, f"{reason}; read as windows-1252"]
 
 
+def _refuse_redirect_page(tree: Any, name: str) -> None:
+    """A page that only sends readers elsewhere is not a post: a meta refresh to another URL, or a web
+    server's "Object Moved" / "301 Moved Permanently" page, with next to no text of its own."""
+    words = len(" ".join(tree.xpath("//body//text()")).split())
+    if words > REDIRECT_PAGE_WORDS:
+        return
+    refresh = tree.xpath("//meta[translate(@http-equiv, 'REFSH', 'refsh')='refresh']/@content")
+    target = next((m[1] for c in refresh if (m := _REFRESH_URL.search(c))), None)
+    headings = [" ".join(t.split()) for t in tree.xpath("//title//text() | //h1//text()")]
+    if target is None and not any(_MOVED.fullmatch(h) for h in headings):
+        return
+    where = f" to {target.strip()[:300]!r}" if target else ""
+    raise ParseError(f"{name or 'input'} is a redirect page{where}, not a post", code="not_a_post")
+
+
 def parse(item: Input) -> Iterator[RawPost]:
     """One RawPost per page: the main content as HTML, with the page's metadata."""
     from lxml import etree
@@ -138,7 +160,14 @@ def parse(item: Input) -> Iterator[RawPost]:
     except (etree.ParserError, ValueError) as exc:
         raise ParseError(f"{item.name or 'input'}: unparseable HTML: {exc}") from exc
 
+    _refuse_redirect_page(tree, item.name)
     meta = extract_metadata(tree)
+    if entries := h_feed.entries(tree):  # an h-feed page lists posts: one each, not one of the list
+        for entry in entries:
+            post = h_feed.to_raw_post(entry, meta.site_name, meta.url)
+            post.warnings[:0] = [*warnings, f"page is a microformats h-feed of {len(entries)} h-entry posts"]
+            yield post
+        return
     content = extract_content(markup, url=meta.url, json_ld_body=meta.article_body)
     warnings += meta.warnings
     if content.method == "none" or len(content.text.split()) < MIN_CONTENT_WORDS:
