@@ -244,9 +244,11 @@ def tidy(html: str) -> str:
     breaks = "<br>" in html  # most bodies have none: skip the patterns about them
     if breaks:
         html = _BR_RUN.sub("<br>", html)
-    for _ in range(MAX_TIDY_PASSES):  # dropping a break can empty an element, emptying one can expose a break
+    for i in range(MAX_TIDY_PASSES):  # dropping a break can empty an element, emptying one can expose a break
         previous = html
-        html = drop_empty_elements(html)
+        # One level per pass, as the regex version did, so that a break at the edge of a block is seen
+        # (and dropped) before the block is; the last pass takes any deeper nesting at once.
+        html = drop_empty_elements(html, cascade=i == MAX_TIDY_PASSES - 1)
         if breaks:
             html = _BR_AT_BLOCK_EDGE.sub(lambda m: m.group(1) or m.group(2), html)
         if html == previous:
@@ -257,12 +259,14 @@ def tidy(html: str) -> str:
     return html.strip()
 
 
-def drop_empty_elements(html: str) -> str:
+def drop_empty_elements(html: str, *, cascade: bool = True) -> str:
     """Remove paragraphs, headings, list items, quotes and inline elements holding only whitespace.
 
-    One pass with a stack of the open candidates, so nested empties (`<p><em><b></b></em></p>`)
-    go together: an element emptied by removing its children is removed in the same pass. An
-    inline element that held a space leaves the space, which keeps the words around it apart.
+    One pass with a stack of the open candidates. With `cascade`, nested empties
+    (`<p><em><b></b></em></p>`) go together: an element emptied by removing its children is removed
+    in the same pass; without, only the innermost go (an element that had a child removed stays for
+    the next pass). An inline element that held a space leaves the space, which keeps the words
+    around it apart.
     """
     out: list[str] = []
     stack: list[list] = []  # per open candidate: [name, where it starts in out, has content, has a space]
@@ -292,6 +296,8 @@ def drop_empty_elements(html: str) -> str:
             else:
                 del out[start:]
                 content(" " if name in _INLINE and spaced else "")
+                if stack and not cascade:
+                    stack[-1][2] = True  # the parent held an element this pass: it is judged next pass
     content(html[pos:])
     return "".join(out)
 
