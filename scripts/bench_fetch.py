@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import random
 import resource
 import threading
 import time
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from docs_section import write_section  # scripts/ is on the path of a script run as `python scripts/...`
+from moto_in_process import in_process_aws
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## Fetching: many feeds on many hosts"
@@ -52,11 +54,16 @@ class Phase:
     calls: Counter | None = None
 
 
-def feed_document(host_url: str, feed: int, entries: int) -> bytes:
-    """An RSS feed of `entries` distinct stories with full content (no page fetches needed)."""
+def feed_document(host_url: str, feed: int, entries: int, seed: int = 0) -> bytes:
+    """An RSS feed of `entries` distinct stories with full content (no page fetches needed).
+
+    Each story draws its words at random (seeded), so that no two stories are near-copies: a news
+    archive's posts are distinct texts, and the story index keeps one band item per post and band.
+    """
     items = []
     for n in range(entries):
-        words = " ".join(WORDS[(feed * 7 + n * 3 + i) % len(WORDS)] for i in range(120))
+        draw = random.Random(seed * 100_000 + n)
+        words = " ".join(draw.choices(WORDS, k=120))
         link = f"{host_url}/feed{feed}/story-{n}"
         items.append(f"<item><title>Story {n} of feed {feed} at {host_url}</title><link>{link}</link>"
                      f"<guid>{link}</guid><pubDate>Tue, 05 Nov 2024 10:{n % 60:02d}:00 GMT</pubDate>"
@@ -81,7 +88,7 @@ def bench(hosts: int, feeds_per_host: int, entries: int, concurrency: int) -> li
     from archiver.fetch.robots import RobotsCache
     from archiver.fetch.schedule import iso
     from archiver.fetch.worker import FetchContext, run_job
-    from archiver.local.stack import LocalAWS
+    from archiver.local.stack import REGION, LocalAWS
     from archiver.local.web import FixtureWeb
     from archiver.model import Input, Origin, Source
     from archiver.pipeline import archive_input
@@ -93,11 +100,11 @@ def bench(hosts: int, feeds_per_host: int, entries: int, concurrency: int) -> li
         sites = [stack.enter_context(FixtureWeb()) for _ in range(hosts)]
         feeds: dict[str, list[str]] = {}  # host -> its feed URLs
         documents: dict[str, bytes] = {}
-        for site in sites:
+        for host, site in enumerate(sites):
             base = site.url("127.0.0.1", "")
             for feed in range(feeds_per_host):
                 url = site.url("127.0.0.1", f"/feed{feed}.xml")
-                documents[url] = feed_document(base, feed, entries)
+                documents[url] = feed_document(base, feed, entries, seed=host * feeds_per_host + feed)
                 site.add("127.0.0.1", f"/feed{feed}.xml", documents[url], "application/rss+xml")
                 feeds.setdefault(f"127.0.0.1:{site.port}", []).append(url)
 
@@ -120,6 +127,7 @@ def bench(hosts: int, feeds_per_host: int, entries: int, concurrency: int) -> li
 
         aws = stack.enter_context(LocalAWS(ROOT / "template.yaml"))
         resources = aws.create_resources()
+        in_process_client = stack.enter_context(in_process_aws(REGION))
         calls: Counter = Counter()
         lock = threading.Lock()
 
@@ -128,7 +136,7 @@ def bench(hosts: int, feeds_per_host: int, entries: int, concurrency: int) -> li
                 calls[model.name] += 1
 
         def stores() -> tuple[ArchiveStore, SourceStore]:
-            s3, ddb = aws.client("s3"), aws.client("dynamodb")
+            s3, ddb = in_process_client("s3"), in_process_client("dynamodb")
             for client in (s3, ddb):
                 client.meta.events.register("before-call.*.*", count)
             return (ArchiveStore(s3, ddb, archive_bucket=resources.archive_bucket, table_name=resources.table_name),
@@ -190,8 +198,12 @@ def report(phases: list[Phase], args: argparse.Namespace) -> str:
         HEADING, "",
         f"{feeds} RSS feeds on {args.hosts} hosts (one fixture server per host on 127.0.0.1), {args.entries} "
         f"entries each ({feeds * args.entries:,} posts), {args.concurrency} workers; storage is the embedded local "
-        "AWS (moto server, over HTTP). Wall time, and CPU time of this process (the servers and moto run in it "
-        "too). Regenerate with `make bench` (`scripts/bench_fetch.py`).", "",
+        "AWS, called in this process, with a DynamoDB Query that reads one partition as DynamoDB's does "
+        "(`scripts/moto_in_process.py`: moto's server over HTTP and its whole-table Query made a run of this "
+        "size take hours). Wall time, and CPU time of this process (the fixture servers and moto run in it "
+        f"too). Measured {datetime.now(UTC):%Y-%m-%d} on {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.1f} at the end. Regenerate with `make bench` (`scripts/bench_fetch.py "
+        f"--hosts {args.hosts} --feeds-per-host {args.feeds_per_host} --entries {args.entries}`).", "",
         "| phase | wall s | CPU s | requests | conditional | posts archived | storage calls | storage writes |",
         "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for p in phases:
