@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-_BOMS = (
+BOMS = (  # longest first: a UTF-32-LE mark begins like a UTF-16-LE one
     (b"\x00\x00\xfe\xff", "utf-32-be"),
     (b"\xff\xfe\x00\x00", "utf-32-le"),
     (b"\xef\xbb\xbf", "utf-8"),
@@ -59,11 +59,16 @@ class Decoded:
     warnings: list[str] = field(default_factory=list)
 
 
+def bom_encoding(data: bytes) -> tuple[str, int] | None:
+    """(codec, length of the mark) when `data` starts with a Unicode byte order mark, else None."""
+    return next(((codec, len(bom)) for bom, codec in BOMS if data.startswith(bom)), None)
+
+
 def wide_encoding(head: bytes) -> tuple[str, bool] | None:
     """The UTF-16/32 codec a text is in and whether that was guessed (no byte order mark), else None."""
-    for bom, codec in _BOMS:
-        if head.startswith(bom):
-            return (codec, False) if codec != "utf-8" else None
+    marked = bom_encoding(head)
+    if marked:
+        return (marked[0], False) if marked[0] != "utf-8" else None
     sample = head[:1024]
     if len(sample) < 4:
         return None
@@ -108,7 +113,7 @@ def decode_text(data: bytes) -> Decoded:
     wide = wide_encoding(data[:1024])
     if wide is not None:
         codec, guessed = wide
-        bom = next((len(b) for b, c in _BOMS if c == codec and data.startswith(b)), 0)
+        bom = next((len(b) for b, c in BOMS if c == codec and data.startswith(b)), 0)
         text = data[bom:].decode(codec, errors="replace")
         warnings = [f"no byte order mark: read as {codec.upper()} (guessed from its NUL bytes)"] if guessed else []
         return Decoded(text, codec, warnings)

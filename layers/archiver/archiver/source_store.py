@@ -20,16 +20,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from archiver.errors import StoreError
 from archiver.model import Source
+from archiver.store.aws import batch_get, is_conditional_failure
 from archiver.store.aws import deserialize as _deserialize
-from archiver.store.aws import is_conditional_failure
 from archiver.store.aws import serialize as _serialize
 
 DUE_INDEX = "ByDue"
 DUE_SHARDS = 4  # spreads the index's partitions; a due query reads each shard
 DISABLED = "~disabled"
 MAX_ROBOTS_ITEM_BYTES = 350 * 1024  # DynamoDB items hold 400 KB
-BATCH_GET = 100  # BatchGetItem's limit
-MAX_BATCH_ROUNDS = 5
 _STATE_FIELDS = ("url", "validators", "cursor", "seen", "failures", "last", "next_due_at", "enabled",
                  "disabled_reason")
 
@@ -59,22 +57,8 @@ class SourceStore:
 
     def get_many(self, source_ids: list[str]) -> dict[str, Source]:
         """The sources that still exist among `source_ids`, by id: one BatchGetItem per 100 ids."""
-        found: dict[str, Source] = {}
-        unique = list(dict.fromkeys(source_ids))
-        for first in range(0, len(unique), BATCH_GET):
-            request = {self.table_name: {"Keys": [_serialize(_key(i)) for i in unique[first:first + BATCH_GET]],
-                                         "ConsistentRead": True}}
-            for _ in range(MAX_BATCH_ROUNDS):  # DynamoDB may hand back unprocessed keys: ask again
-                response = self._call("get sources", "batch_get_item", RequestItems=request, _table=False)
-                for raw in response.get("Responses", {}).get(self.table_name, []):
-                    source = _source(_deserialize(raw))
-                    found[source.id] = source
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-            else:
-                raise StoreError(f"get sources: keys still unprocessed after {MAX_BATCH_ROUNDS} rounds")
-        return found
+        items = batch_get(self._ddb, self.table_name, [_key(i) for i in source_ids], "get sources")
+        return {source.id: source for source in map(_source, items)}
 
     def require(self, source_id: str) -> Source:
         source = self.get(source_id)

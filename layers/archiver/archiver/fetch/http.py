@@ -20,6 +20,7 @@ import requests
 from urllib3.exceptions import DecodeError, MaxRetryError, ProtocolError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
 
+from archiver.decoding import bom_encoding
 from archiver.fetch.errors import (
     ConnectFailed,
     FetchError,
@@ -68,7 +69,6 @@ def parse_retry_after(value: str | None) -> float | None:
 
 # -- charsets --------------------------------------------------------------------------------------------------------
 
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([^\s"';,]+)""", re.IGNORECASE)
 # <meta charset="x"> and <meta http-equiv="Content-Type" content="text/html; charset=x"> alike.
 _META_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
@@ -92,9 +92,9 @@ def detect_charset(content_type: str | None, body: bytes) -> str | None:
     charset, which wins over what the document says in its first 2 KB (`<meta charset>`,
     `<meta http-equiv="Content-Type">`, or an XML declaration). Unknown labels are skipped.
     """
-    for bom, name in _BOMS:
-        if body.startswith(bom):
-            return name
+    marked = bom_encoding(body)
+    if marked:
+        return marked[0]
     if content_type:
         match = _HEADER_CHARSET.search(content_type)
         name = _codec_name(match.group(1)) if match else None

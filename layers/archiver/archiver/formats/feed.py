@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from archiver.decoding import bom_encoding
 from archiver.errors import ParseError
 from archiver.model import Input, RawPost
 
@@ -32,13 +33,6 @@ _ROOT = re.compile(r"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 
 
 # XML 1.0 appendix F: the encoding family shows in the first bytes, with or without a byte order mark.
-_BOMS = (
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\xef\xbb\xbf", "utf-8"),
-    (b"\xfe\xff", "utf-16-be"),
-    (b"\xff\xfe", "utf-16-le"),
-)
 _WIDE_PATTERNS = (  # a `<` (of `<?xml` or of the root) in a wide encoding
     (b"\x00\x00\x00<", "utf-32-be"),
     (b"<\x00\x00\x00", "utf-32-le"),
@@ -51,9 +45,9 @@ _DECLARED_ENCODING = re.compile(r"""\A(<\?xml\b[^>]*?\bencoding\s*=\s*)(["'])([^
 
 def wide_encoding(head: bytes) -> tuple[str, int] | None:
     """(codec, BOM length) of a UTF-16 or UTF-32 document, told by its first bytes; None for any other."""
-    for bom, codec in _BOMS:
-        if head.startswith(bom):
-            return (codec, len(bom)) if codec != "utf-8" else None
+    marked = bom_encoding(head)
+    if marked:
+        return marked if marked[0] != "utf-8" else None
     return next(((codec, 0) for prefix, codec in _WIDE_PATTERNS if head.startswith(prefix)), None)
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from archiver.decoding import bom_encoding
 from archiver.errors import ParseError
 from archiver.formats import h_feed
 from archiver.model import Input, RawPost
@@ -19,7 +20,6 @@ from archiver.model import Input, RawPost
 NAME = "html"
 MIN_CONTENT_WORDS = 20  # fewer words than this in the body is reported as a warning
 
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 _LEADING = re.compile(rb"\A(?:\s+|<!--.*?-->)*", re.DOTALL)
 _PROLOG = re.compile(rb"\A(?:<\?.*?\?>|<!doctype[^>]*>|<!--.*?-->)\s*", re.IGNORECASE | re.DOTALL)
 _DOCTYPE_HTML = re.compile(rb"<!doctype\s+html", re.IGNORECASE)
@@ -50,10 +50,8 @@ _XML_ENCODING = re.compile(rb"""\A<\?xml[^>]+encoding\s*=\s*["']([-\w.:]+)""", r
 
 
 def _strip_head(head: bytes) -> bytes:
-    for bom, _ in _BOMS:
-        if head.startswith(bom):
-            head = head[len(bom) :]
-            break
+    marked = bom_encoding(head)
+    head = head[marked[1]:] if marked else head
     return head[_LEADING.match(head).end() :]
 
 
@@ -94,9 +92,10 @@ def decode(data: bytes, http_charset: str | None = None) -> tuple[str, str, list
     Valid UTF-8 with non-ASCII bytes wins over a declared legacy charset: saved pages often keep a
     stale `charset=iso-8859-1` after being re-encoded, while legacy text is almost never valid UTF-8.
     """
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            return data[len(bom) :].decode(encoding, "replace"), encoding, []
+    marked = bom_encoding(data)
+    if marked:
+        encoding, length = marked
+        return data[length:].decode(encoding, "replace"), encoding, []
     head = data[:4096]
     declared = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
     name = declared.group(1).decode("ascii", "replace").lower() if declared else None

@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from archiver.errors import StoreError
 
 BATCH_WRITE_MAX = 25  # items per BatchWriteItem call
+BATCH_GET_MAX = 100  # keys per BatchGetItem call
 MAX_BATCH_ROUNDS = 5  # rounds for unprocessed items (each call is retried by botocore as well)
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -59,6 +60,10 @@ class Table:
             else:
                 raise StoreError(f"{what}: {len(requests)} items left unprocessed")
 
+    def batch_get(self, keys: list[dict[str, str]], what: str) -> list[dict[str, Any]]:
+        """The items that exist among `keys` (consistent reads)."""
+        return batch_get(self.client, self.name, keys, what)
+
     def old_item(self, exc: ClientError, pk: str, sk: str) -> dict[str, Any]:
         """The item that failed a condition: from the error (ALL_OLD), else a consistent read."""
         raw = exc.response.get("Item")
@@ -68,6 +73,26 @@ class Table:
         if item is None:
             raise StoreError(f"item {pk} {sk} failed a condition but cannot be read")
         return item
+
+
+def batch_get(dynamodb: Any, table_name: str, keys: list[dict[str, str]], what: str) -> list[dict[str, Any]]:
+    """The items that exist among `keys` (consistent reads): one BatchGetItem per 100 keys, and per round
+    of the keys DynamoDB hands back unprocessed."""
+    found: list[dict[str, Any]] = []
+    unique = list({(key["pk"], key["sk"]): key for key in keys}.values())
+    for first in range(0, len(unique), BATCH_GET_MAX):
+        request = {table_name: {"Keys": [serialize(key) for key in unique[first:first + BATCH_GET_MAX]],
+                                "ConsistentRead": True}}
+        for _ in range(MAX_BATCH_ROUNDS):
+            with wrapped(what):
+                response = dynamodb.batch_get_item(RequestItems=request)
+            found += (deserialize(raw) for raw in response.get("Responses", {}).get(table_name, []))
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        else:
+            raise StoreError(f"{what}: keys still unprocessed after {MAX_BATCH_ROUNDS} rounds")
+    return found
 
 
 def now() -> str:

@@ -12,14 +12,12 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from archiver.errors import StoreError
-from archiver.store.aws import Table, describe, deserialize, is_conditional_failure, now, serialize, wrapped
+from archiver.store.aws import Table, describe, deserialize, is_conditional_failure, now, serialize
 from archiver.store.keys import LATEST, PostKeys, post_pk, stored_keys, version_sk
 
 if TYPE_CHECKING:
     from archiver.model import Post
 
-BATCH_GET = 100  # keys per BatchGetItem (DynamoDB's limit)
-MAX_BATCH_ROUNDS = 8  # unprocessed keys are asked for again, a bounded number of times
 
 # The fields copied from the post onto its LATEST item.
 _LATEST_FIELDS = (
@@ -191,23 +189,8 @@ class PostRecords:
 
     def get_posts(self, post_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The LATEST items of many posts, by id (consistent reads); absent ids are left out."""
-        found: dict[str, dict[str, Any]] = {}
-        unique = list(dict.fromkeys(post_ids))
-        for first in range(0, len(unique), BATCH_GET):
-            keys = [serialize({"pk": post_pk(i), "sk": LATEST}) for i in unique[first:first + BATCH_GET]]
-            request = {self._table.name: {"Keys": keys, "ConsistentRead": True}}
-            for _ in range(MAX_BATCH_ROUNDS):
-                with wrapped("get posts"):
-                    response = self._table.client.batch_get_item(RequestItems=request)
-                for raw in response.get("Responses", {}).get(self._table.name, []):
-                    item = deserialize(raw)
-                    found[item["id"]] = item
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-            else:
-                raise StoreError(f"get posts: keys still unprocessed after {MAX_BATCH_ROUNDS} rounds")
-        return found
+        items = self._table.batch_get([{"pk": post_pk(i), "sk": LATEST} for i in post_ids], "get posts")
+        return {item["id"]: item for item in items}
 
     def list_versions(self, post_id: str) -> list[dict[str, Any]]:
         """The version items of a post, oldest first."""
