@@ -45,7 +45,9 @@ if TYPE_CHECKING:
     from archiver.model import Chunk, Outcome
 
 logger = Logger()
-tracer = Tracer()
+# Trace what the function calls; patching every module X-Ray knows would import sqlite3 and trace
+# each HTTP request twice (requests and http.client).
+tracer = Tracer(patch_modules=("botocore", "requests"))
 metrics = Metrics()
 # A batch whose every record failed still returns (each listed in batchItemFailures) instead of
 # raising: the invocation ends normally, and SQS retries exactly the failed records either way.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import itertools
 import json
 from pathlib import Path
 
@@ -68,6 +69,11 @@ def test_large_export_is_archived_in_chunks_each_post_once(function: LocalFuncti
     bodies = [json.loads(m["Body"])["archiver_chunk"] for m in chunk_messages]
     assert sorted((b["start"], b["stop"]) for b in bodies) == [(0, 25), (25, 50), (50, 60)]
     assert {(b["raw_key"], b["total"], b["origin"]["key"]) for b in bodies} == {(parent["raw_key"], 60, KEY)}
+    # Each chunk names its own byte range of the export and the context the chunks share (not an input).
+    ranges = sorted((b["begin"], b["end"]) for b in bodies)
+    assert all(end <= begin for (_, end), (begin, _) in itertools.pairwise(ranges))
+    (context_key,) = {b["context_key"] for b in bodies}
+    assert context_key.startswith("chunks/") and s3.head_object(Bucket=archive, Key=context_key)["ContentLength"]
 
     # 2. The chunk messages, through the same handler.
     assert invoke(function, chunk_messages) == {"batchItemFailures": []}

@@ -58,6 +58,39 @@ class FakeStore:
         self.calls.append("record_outcome")
         self.outcomes.append(outcome)
 
+    def save_chunk_context(self, raw_key: str, context: dict) -> str:
+        self.calls.append("save_chunk_context")
+        self.context = json.loads(json.dumps(context))  # what S3 would hand back
+        return "chunks/ab/abcd/context.json"
+
+
+class SliceStore(FakeStore):
+    """A store holding one archived export: chunks may read byte ranges of it, never all of it."""
+
+    def __init__(self, raw: bytes) -> None:
+        super().__init__()
+        self.raw = raw
+        self.ranges: list[tuple[int, int]] = []
+        self.posts: list = []
+
+    def read_raw_range(self, key: str, begin: int, end: int) -> bytes:
+        self.ranges.append((begin, end))
+        return self.raw[begin:end]
+
+    def read_chunk_context(self, key: str) -> dict:
+        assert key == "chunks/ab/abcd/context.json"
+        return self.context
+
+    def download_raw(self, key: str, target) -> int:
+        raise AssertionError("a slice must not download the whole export")
+
+    def save_post(self, post, raw_key, html, **_: object):
+        from archiver.store.facade import SaveResult
+        from archiver.store.keys import post_keys
+
+        self.posts.append(post)
+        return SaveResult(status="archived", version=1, keys=post_keys(post))
+
 
 def test_plan_covers_every_post_once_in_order():
     planned = chunks.plan(60, 25, raw_key="raw/ab/abcd", name="x.xml", origin=ORIGIN, format="wxr")
@@ -107,13 +140,32 @@ def test_sqs_queue_sends_ten_per_request_and_resends_refused_entries():
 def test_archive_input_saves_raw_first_then_queues_chunks_instead_of_archiving(tmp_path):
     store, queue = FakeStore(), ListQueue()
     outcome = pipeline.archive_input(export(tmp_path, 60), store, queue=queue, chunk_posts=25)
-    assert store.calls == ["save_raw", "begin_input", "record_outcome"]
+    assert store.calls == ["save_raw", "begin_input", "save_chunk_context", "record_outcome"]
     assert outcome.status == "fanned_out" and outcome.chunks == 3 and outcome.post_ids == []
     assert outcome.raw_key == "raw/ab/abcd"
     assert [(c.start, c.stop, c.raw_key, c.format, c.origin) for c in queue.sent] == [
         (0, 25, "raw/ab/abcd", "wxr", ORIGIN), (25, 50, "raw/ab/abcd", "wxr", ORIGIN),
         (50, 60, "raw/ab/abcd", "wxr", ORIGIN)]
     assert outcome.to_dict()["chunks"] == 3
+    # Slices: consecutive byte ranges, each named in its message with the shared context.
+    assert all(c.context_key == "chunks/ab/abcd/context.json" for c in queue.sent)
+    assert [c.end for c in queue.sent[:-1]] <= [c.begin for c in queue.sent[1:]]
+    message = json.loads(chunks.to_message(queue.sent[1]))["archiver_chunk"]
+    assert chunks.from_message(chunks.to_message(queue.sent[1])) == queue.sent[1]
+    assert message["begin"] == queue.sent[1].begin > 0
+
+
+def test_each_chunk_reads_only_its_own_bytes_and_archives_exactly_its_posts(tmp_path):
+    item = export(tmp_path, 60)
+    raw = item.read_bytes()
+    store, queue = SliceStore(raw), ListQueue()
+    pipeline.archive_input(item, store, queue=queue, chunk_posts=25)
+    outcomes = [pipeline.archive_chunk(chunk, store) for chunk in queue.sent]
+    assert [(o.status, len(o.post_ids)) for o in outcomes] == [("archived", 25), ("archived", 25), ("archived", 10)]
+    assert store.ranges == [(c.begin, c.end) for c in queue.sent]
+    assert sum(end - begin for begin, end in store.ranges) < len(raw)  # the channel head is read by none
+    whole = [p.id for p in pipeline.each_normalized(item)]
+    assert [p.id for p in store.posts] == whole
 
 
 def test_a_queue_that_fails_leaves_a_failure_record_to_retry(tmp_path):

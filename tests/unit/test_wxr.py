@@ -193,3 +193,45 @@ def test_entity_declaration_check_scans_a_doctype_flood_once():
     head = b"<!DOCTYPE x " * 6000  # each DOCTYPE used to scan to the end of the 64 KB head
     assert wxr._ENTITY_DECL.search(head) is None
     assert wxr._ENTITY_DECL.search(b'<!DOCTYPE rss [<!ENTITY a "b">]>') is not None
+
+
+# -- slices: a chunk reads only its own bytes --------------------------------------------------------
+
+
+def sliced_posts(item: Input, chunk_posts: int) -> tuple[list[list], list]:
+    context, slices = wxr.plan_slices(item, chunk_posts)
+    data = item.read_bytes()
+    pieces = []
+    for piece in slices:
+        only_its_bytes = Input(data[piece.begin:piece.end], item.name, item.origin)
+        pieces.append(list(wxr.parse_slice(only_its_bytes, context)))
+    return pieces, slices
+
+
+def test_slices_give_exactly_the_posts_of_the_whole_export(tmp_path):
+    item = synthetic(tmp_path, 60)  # file-backed: the byte scan reads it through mmap
+    pieces, slices = sliced_posts(item, 25)
+    assert [(s.start, s.stop) for s in slices] == [(0, 25), (25, 50), (50, 60)]
+    assert [len(p) for p in pieces] == [25, 25, 10]
+    # Everything a post carries from the first pass (site, authors, featured images) is the same in a slice.
+    assert [p.__dict__ for piece in pieces for p in piece] == [p.__dict__ for p in wxr.parse(item)]
+
+
+def test_item_markup_inside_cdata_comments_and_instructions_does_not_cut_a_slice():
+    data = load("export.xml").data
+    tricky = data.replace(b"<item>", b"<!-- <item> --><?pi <item>?><item>", 1).replace(
+        b"<content:encoded><![CDATA[", b"<content:encoded><![CDATA[<item>not an item</item> <channel> ", 1)
+    item = Input(tricky, "export.xml", Origin("file", "export.xml"))
+    pieces, _ = sliced_posts(item, 1)
+    assert [p.__dict__ for piece in pieces for p in piece] == [p.__dict__ for p in wxr.parse(item)]
+    assert "not an item" in pieces[0][0].body
+
+
+def test_exports_that_cannot_be_sliced_plainly_fall_back_to_counting():
+    utf16 = load("export.xml").data.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    assert wxr.plan_slices(Input(utf16.encode("utf-16"), "x.xml", Origin("file", "x.xml")), 1) is None
+    unclosed_cdata = load("export.xml").data.replace(b"]]>", b"", 1)  # recovered by the parser: not plain
+    assert wxr.plan_slices(Input(unclosed_cdata, "x.xml", Origin("file", "x.xml")), 1) is None
+    assert wxr.plan_slices(load("truncated.xml"), 1) is None
+    with pytest.raises(ParseError, match="declares entities"):
+        wxr.plan_slices(load("billion_laughs.xml"), 1)

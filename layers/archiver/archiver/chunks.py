@@ -8,17 +8,26 @@ dropped files. The message body:
 
     {"archiver_chunk": {"raw_key": "raw/ab/ab12...", "name": "export.xml", "format": "wxr",
                         "origin": {"kind": "s3", "uri": ..., "bucket": ..., "key": ..., ...},
-                        "index": 3, "start": 750, "stop": 1000, "total": 25000, "chunks": 100}}
+                        "index": 3, "start": 750, "stop": 1000, "total": 25000, "chunks": 100,
+                        "begin": 1843211, "end": 2457190,
+                        "context_key": "chunks/ab/ab12.../context.json"}}
+
+`begin`/`end` make the chunk a slice: it reads only those bytes of the original (a ranged GET), with
+the context its format's `plan_slices` wrote once for every chunk (a WordPress export's authors and
+attachments). Formats that cannot slice leave them out: their chunks parse from the start.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from archiver.errors import ArchiverError
 from archiver.model import Chunk, Origin
+
+if TYPE_CHECKING:
+    from archiver.formats.wxr import Slice
 
 MESSAGE_KEY = "archiver_chunk"
 SQS_BATCH = 10  # SendMessageBatch takes at most 10 entries
@@ -45,6 +54,17 @@ def plan(total: int, size: int, *, raw_key: str, name: str, origin: Origin, form
         Chunk(raw_key=raw_key, name=name, origin=origin, format=format, index=i, start=i * size,
               stop=min(total, (i + 1) * size), total=total, chunks=count)
         for i in range(count)
+    ]
+
+
+def plan_slices(slices: Sequence[Slice], *, raw_key: str, name: str, origin: Origin, format: str,
+                context_key: str) -> list[Chunk]:
+    """One chunk per slice of the input's bytes (see `wxr.plan_slices`), in order."""
+    total = slices[-1].stop if slices else 0
+    return [
+        Chunk(raw_key=raw_key, name=name, origin=origin, format=format, index=i, start=s.start, stop=s.stop,
+              total=total, chunks=len(slices), begin=s.begin, end=s.end, context_key=context_key)
+        for i, s in enumerate(slices)
     ]
 
 

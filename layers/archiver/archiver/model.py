@@ -119,9 +119,19 @@ class Chunk:
     stop: int  # one past the last post index
     total: int  # posts in the whole input
     chunks: int  # chunks of the whole input
+    # A slice: the chunk's posts are raw bytes [begin, end), read with the shared context (the format's
+    # `plan_slices`), so a chunk reads only its own bytes. Without them the chunk parses the input
+    # from the start and skips to post `start`.
+    begin: int | None = None
+    end: int | None = None
+    context_key: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if self.begin is None:  # not a slice: the message keeps the shape of a chunk that parses from the start
+            for name in ("begin", "end", "context_key"):
+                del data[name]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Chunk:

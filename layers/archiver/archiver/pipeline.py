@@ -107,7 +107,8 @@ def archive_input(item: Input, store: ArchiveStore, *, default_tz: tzinfo = UTC,
             fanned = None
             if queue is not None and chunk_posts > 0:
                 progress.stage = "fan_out"
-                fanned = fan_out(item, progress.raw_key, queue, chunk_posts=chunk_posts, max_bytes=max_bytes)
+                fanned = fan_out(item, progress.raw_key, queue, chunk_posts=chunk_posts, max_bytes=max_bytes,
+                                 store=store)
             outcome = fanned or _archive_posts(item, store, progress, default_tz=default_tz, max_bytes=max_bytes,
                                                deadline=deadline, max_post_bytes=max_post_bytes)
     except (Exception, DeadlineAlarm) as exc:  # any error, even a bug, must leave a failure record behind
@@ -149,11 +150,14 @@ def store_post(post: Post, raw_key: str, store: ArchiveStore) -> SaveResult:
     return store.save_post(post, raw_key, render_post_html(post), link_story=True)
 
 
-def split(item: Input, raw_key: str, chunk_posts: int, *, max_bytes: int | None = None) -> list[Chunk]:
+def split(item: Input, raw_key: str, chunk_posts: int, *, max_bytes: int | None = None,
+          store: ArchiveStore | None = None) -> list[Chunk]:
     """The chunks to archive a large input in, or [] when it is archived whole.
 
     [] when its format cannot split, it holds `chunk_posts` posts or fewer, or it cannot be read
-    (the ordinary path then records why, exactly as for any other input).
+    (the ordinary path then records why, exactly as for any other input). With a `store`, a format
+    that can slice its bytes (`plan_slices`) gives chunks that each read only their own bytes; the
+    context they share is saved first.
     """
     from archiver import chunks
 
@@ -163,24 +167,31 @@ def split(item: Input, raw_key: str, chunk_posts: int, *, max_bytes: int | None 
         module = formats.detect(item.head(formats.SNIFF_BYTES), item.name)
         if not formats.can_split(module):
             return []
-        total = module.count(item)
+        sliced = None
+        if store is not None and hasattr(module, "plan_slices"):
+            sliced = module.plan_slices(item, chunk_posts)
+        total = module.count(item) if sliced is None else sum(s.stop - s.start for s in sliced[1])
     except ArchiverError:
         return []
     if total <= chunk_posts:
         return []
+    if sliced is not None:
+        context, slices = sliced
+        return chunks.plan_slices(slices, raw_key=raw_key, name=item.name, origin=item.origin, format=module.NAME,
+                                  context_key=store.save_chunk_context(raw_key, context))
     return chunks.plan(total, chunk_posts, raw_key=raw_key, name=item.name, origin=item.origin,
                        format=module.NAME)
 
 
 def fan_out(item: Input, raw_key: str, queue: ChunkQueue, *, chunk_posts: int,
-            max_bytes: int | None = None) -> Outcome | None:
+            max_bytes: int | None = None, store: ArchiveStore | None = None) -> Outcome | None:
     """Queue the chunks of a large input: its `fanned_out` outcome, or None when it is not split.
 
     A failure to queue raises (the caller records it at stage `fan_out`, so that the input is
     retried); a retry queues every chunk again, which only archives duplicates (saving a post is
     idempotent).
     """
-    planned = split(item, raw_key, chunk_posts, max_bytes=max_bytes)
+    planned = split(item, raw_key, chunk_posts, max_bytes=max_bytes, store=store)
     if not planned:
         return None
     queue.send(planned)
@@ -192,8 +203,9 @@ def archive_chunk(chunk: Chunk, store: ArchiveStore, *, default_tz: tzinfo = UTC
                   max_post_bytes: int = MAX_POST_BYTES) -> Outcome:
     """Archive the posts `[chunk.start, chunk.stop)` of a fanned-out input; record the chunk's outcome.
 
-    The raw bytes are read back from the archive into a local file (`cache`, or a temporary file),
-    never whole into memory, and only this chunk's posts are built. Posts get the input's origin,
+    A slice (`chunk.begin`) reads only its own bytes and the context its input's fan-out saved.
+    Otherwise the raw bytes are read back from the archive into a local file (`cache`, or a
+    temporary file), never whole into memory, and only this chunk's posts are built. Posts get the input's origin,
     so their ids are those the whole input would give. A redelivered chunk whose outcome is finished
     is not archived again. With a `deadline`, as for `archive_input`.
     """
@@ -211,7 +223,11 @@ def archive_chunk(chunk: Chunk, store: ArchiveStore, *, default_tz: tzinfo = UTC
                 progress.stage = "parse"
                 module = formats.by_name(chunk.format)
                 archived_at = datetime.now(UTC).isoformat(timespec="seconds")
-                for raw in module.parse(item, chunk.start, chunk.stop):
+                if chunk.begin is not None and chunk.context_key:
+                    posts = module.parse_slice(item, store.read_chunk_context(chunk.context_key))
+                else:
+                    posts = module.parse(item, chunk.start, chunk.stop)
+                for raw in posts:
                     _next_stage(progress, "normalize", deadline)
                     post = normalize(raw, chunk.origin, archived_at=archived_at, default_tz=default_tz,
                                      max_post_bytes=max_post_bytes)
@@ -232,7 +248,10 @@ def archive_chunk(chunk: Chunk, store: ArchiveStore, *, default_tz: tzinfo = UTC
 
 
 def _raw_input(chunk: Chunk, store: ArchiveStore, cache: RawCache | None) -> Input:
-    """A file-backed Input over the chunk's archived raw bytes."""
+    """The chunk's own bytes when it is a slice, else a file-backed Input over the whole raw bytes."""
+    if chunk.begin is not None and chunk.end is not None:
+        return Input(data=store.read_raw_range(chunk.raw_key, chunk.begin, chunk.end), name=chunk.name,
+                     origin=chunk.origin)
     if cache is not None:
         path = cache.path(chunk.raw_key, lambda f: store.download_raw(chunk.raw_key, f))
         return Input.from_file(path, chunk.name, chunk.origin)

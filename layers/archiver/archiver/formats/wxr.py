@@ -6,17 +6,25 @@ small channel-level data a post needs (site, authors' display names, attachments
 the second yields posts. Entities are never expanded and nothing is fetched (no DTD, no network),
 so a "billion laughs" file or an external entity costs nothing. Broken files are read with
 libxml2's recovery and the parser's complaints are recorded as warnings on the posts.
+
+A large export is archived in chunks by separate invocations (see archiver.chunks). `plan_slices`
+makes one pass and returns what every chunk needs: the channel-level data as a small context, and
+each chunk's byte range. A chunk then reads only its own bytes (`parse_slice`), so archiving an
+export costs one pass over it, however many chunks it has.
 """
 
 from __future__ import annotations
 
+import contextlib
+import mmap
 import re
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from archiver.errors import ParseError
-from archiver.formats.feed import decode_head
+from archiver.formats.feed import decode_head, wide_encoding
 from archiver.gutenberg import with_footnotes
 from archiver.model import Input, RawPost
 
@@ -61,6 +69,11 @@ MAX_INDEXED_ATTACHMENTS = 50_000
 MAX_WARNINGS_PER_POST = 10
 
 _ENTITY_DECL = re.compile(rb"<!DOCTYPE[^<>\[]*\[[^\]]*<!ENTITY", re.I | re.S)  # [^<>[]: one scan per DOCTYPE
+# What a scan of the raw bytes must see to find each <item>: markup that can hide an "<item" (CDATA
+# sections, comments, processing instructions) is skipped whole; anywhere else XML allows no raw "<".
+_MARKUP = re.compile(rb"<!\[CDATA\[|<!--|<\?|<(/?)item[\s>/]|<channel[\s>]")
+_SKIP_TO = {b"<![CDATA[": b"]]>", b"<!--": b"-->", b"<?": b"?>"}
+_ELEMENT = re.compile(rb"<([A-Za-z_][\w.:\-]*)")
 _SNIFF = re.compile(r"xmlns:[\w.\-]+\s*=\s*[\"']https?://wordpress\.org/export/|<wp:wxr_version>")
 
 
@@ -150,6 +163,17 @@ class _Channel:
         self.types: Counter[str] = Counter()
         self.posts = 0  # items that pass two turns into posts (see _is_post)
         self.attachments_not_indexed = 0
+        self.well_formed = True  # false once the parser had to recover from an error
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**vars(self), "types": dict(self.types)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> _Channel:
+        channel = cls()
+        vars(channel).update(data)
+        channel.types = Counter(data.get("types", {}))
+        return channel
 
     def harvest(self, elem: etree._Element) -> None:
         """Read one channel-level element (not an item) before it is dropped."""
@@ -191,7 +215,8 @@ class _Channel:
             self.by_parent.setdefault(parent, []).append(att_id)
 
 
-def _first_pass(item: Input) -> _Channel:
+def _first_pass(item: Input, post_flags: list[bool] | None = None) -> _Channel:
+    """The channel-level data; with `post_flags`, also whether each item (in order) is a post."""
     from lxml import etree
 
     channel = _Channel()
@@ -209,13 +234,18 @@ def _first_pass(item: Input) -> _Channel:
                 fields = _fields(elem)
                 post_type = _get(fields, "wp", "post_type") or "post"
                 channel.types[post_type] += 1
-                channel.posts += _is_post(fields)
+                is_post = _is_post(fields)
+                channel.posts += is_post
+                if post_flags is not None:
+                    post_flags.append(is_post)
                 if post_type == "attachment":
                     channel.index_attachment(fields, elem)
                 _forget(elem)
             root = parser.root
+            channel.well_formed = len(parser.error_log) == 0
         except etree.XMLSyntaxError:  # pass one is best effort; pass two reports the problem
             root = None
+            channel.well_formed = False
     if root is not None:
         for top in root.iter("channel"):
             for child in top:
@@ -432,10 +462,14 @@ def parse(item: Input, start: int = 0, stop: int | None = None) -> Iterator[RawP
     With `start`/`stop`, only the posts numbered `[start, stop)` are built (see `count`); items
     before `start` are skipped cheaply and reading stops at `stop`.
     """
+    _refuse_entities(item)
+    yield from _posts(item, _first_pass(item), start, stop)
+
+
+def _posts(item: Input, channel: _Channel, start: int = 0, stop: int | None = None) -> Iterator[RawPost]:
+    """The posts `[start, stop)` of the export, read with the channel data of its first pass."""
     from lxml import etree
 
-    _refuse_entities(item)
-    channel = _first_pass(item)
     skipped = {t: n for t, n in channel.types.items() if t in _INTERNAL_TYPES}
     export: dict[str, Any] = {"wxr_version": channel.wxr_version, "base_site_url": channel.base_site_url}
     if skipped:
@@ -496,3 +530,104 @@ def parse(item: Input, start: int = 0, stop: int | None = None) -> Iterator[RawP
     elif items == 0 and seen_errors:
         first = next(iter(parser.error_log)).message.strip()
         raise ParseError(f"{item.name or 'WXR'}: malformed WXR, no item could be read ({first})")
+
+
+# -- slices: byte ranges of chunks ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slice:
+    """One chunk of an export: its posts `[start, stop)` are the items in bytes `[begin, end)`."""
+
+    start: int
+    stop: int
+    begin: int
+    end: int
+
+
+def plan_slices(item: Input, chunk_posts: int) -> tuple[dict[str, Any], list[Slice]] | None:
+    """One pass over the export: the context every chunk needs (`parse_slice`) and the byte ranges
+    of chunks of at most `chunk_posts` posts. None when the bytes cannot be sliced plainly (a UTF-16
+    export, one the parser had to recover, or one whose items the byte scan and the parser count
+    differently): its chunks then count posts from the start.
+    """
+    if chunk_posts < 1:
+        raise ValueError("chunk size must be at least 1")
+    _refuse_entities(item)
+    if wide_encoding(item.head(4)) is not None:
+        return None
+    post_flags: list[bool] = []
+    channel = _first_pass(item, post_flags)
+    if not channel.well_formed:
+        return None
+    with item.open() as stream, _bytes_of(item, stream) as data:
+        scanned = _scan_items(data)
+        if scanned is None or len(scanned[1]) != len(post_flags):
+            return None
+        head_end, items = scanned
+        head = bytes(data[:head_end])
+    roots = _ELEMENT.findall(head)
+    if len(roots) < 2:  # the root and <channel>
+        return None
+    context = {"head": head.decode("latin-1"), "root": roots[0].decode("latin-1"), "channel": channel.to_dict()}
+    slices: list[Slice] = []
+    first = posts = total = 0
+    for index, is_post in enumerate(post_flags):
+        if is_post and posts == chunk_posts:
+            slices.append(Slice(total - posts, total, items[first][0], items[index - 1][1]))
+            first, posts = index, 0
+        posts += is_post
+        total += is_post
+    if posts:
+        slices.append(Slice(total - posts, total, items[first][0], items[-1][1]))
+    elif slices:  # items after the last post (attachments, menus) end the last slice
+        last = slices[-1]
+        slices[-1] = Slice(last.start, last.stop, last.begin, items[-1][1])
+    return context, slices
+
+
+def parse_slice(item: Input, context: dict[str, Any]) -> Iterator[RawPost]:
+    """The posts of one slice: `item` holds only the slice's bytes, `context` is `plan_slices`'s."""
+    head = context["head"].encode("latin-1")
+    data = head + item.read_bytes() + f"</channel></{context['root']}>".encode("latin-1")
+    whole = Input(data=data, name=item.name, origin=item.origin)
+    _refuse_entities(whole)
+    yield from _posts(whole, _Channel.from_dict(context["channel"]))
+
+
+def _scan_items(data: Any) -> tuple[int, list[tuple[int, int]]] | None:
+    """(end of the <channel> start tag, (begin, end) of every <item>), from the raw bytes."""
+    items: list[tuple[int, int]] = []
+    head_end = begin = None
+    pos = 0
+    while (match := _MARKUP.search(data, pos)) is not None:
+        token = match.group()
+        closing = _SKIP_TO.get(token)
+        if closing is not None:
+            end = data.find(closing, match.end())
+            if end == -1:
+                return None
+            pos = end + len(closing)
+        elif token.startswith(b"<channel"):
+            if head_end is None:
+                head_end = data.find(b">", match.start()) + 1
+            pos = match.end()
+        elif match.group(1):  # </item>
+            end = data.find(b">", match.start()) + 1
+            if begin is None or end == 0:
+                return None
+            items.append((begin, end))
+            begin, pos = None, end
+        else:  # <item>
+            if begin is not None or head_end is None:
+                return None  # nested, or before the channel: not the plain layout of an export
+            begin = match.start()
+            pos = match.end()
+    return (head_end, items) if head_end and begin is None else None
+
+
+def _bytes_of(item: Input, stream: Any) -> Any:
+    """The input's bytes without reading a file-backed input into memory (a read-only mmap)."""
+    if item.path is None:
+        return contextlib.nullcontext(item.data)
+    return mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)

@@ -62,6 +62,17 @@ class ArchiveStore:
         """Copy archived raw bytes into a local file in 1 MiB pieces (never whole in memory)."""
         return self.objects.download_raw(key, target)
 
+    def read_raw_range(self, key: str, begin: int, end: int) -> bytes:
+        """Bytes `[begin, end)` of archived raw bytes (a chunk's slice), with one ranged GET."""
+        return self.objects.read_raw_range(key, begin, end)
+
+    def save_chunk_context(self, raw_key: str, context: dict[str, Any]) -> str:
+        """Store the context the chunks of an original share; returns its key."""
+        return self.objects.save_chunk_context(raw_key, context)
+
+    def read_chunk_context(self, key: str) -> dict[str, Any]:
+        return self.objects.get_json(key)
+
     def read_raw(self, key: str, target: BinaryIO) -> dict[str, str]:
         """Copy archived raw bytes into a local file; returns the object's metadata (origin-uri, ...)."""
         return self.objects.read_raw(key, target)

@@ -8,6 +8,8 @@ Archive bucket:
                                                                a version that was already outdated when
                                                                written (a slower writer): kept, never current
   (`undated` replaces <yyyy>/<mm>/<dd> when the post has no date)
+  chunks/<sha256[:2]>/<sha256>/context.json                    what every chunk of a fanned-out original
+                                                               needs besides its own bytes (see wxr.plan_slices)
 
 Table:
   pk=POST#<id>            sk=LATEST     the current version's metadata (+ GSI keys BySite/ByStory)
@@ -47,6 +49,11 @@ class PostKeys:
 def raw_key(sha256_hex: str) -> str:
     """Content-addressed key of original bytes."""
     return f"{RAW_PREFIX}{sha256_hex[:2]}/{sha256_hex}"
+
+
+def chunk_context_key(raw: str) -> str:
+    """The key of the chunk context of the original at `raw` (outside raw/: it is not an input)."""
+    return f"chunks/{raw.removeprefix(RAW_PREFIX)}/context.json"
 
 
 def post_keys(post: Post) -> PostKeys:

@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from archiver.errors import StoreError
 from archiver.spool import PIECE_BYTES
 from archiver.store.aws import describe, error_code, wrapped
-from archiver.store.keys import RAW_PREFIX, raw_key
+from archiver.store.keys import RAW_PREFIX, chunk_context_key, raw_key
 
 if TYPE_CHECKING:
     from archiver.model import Input
@@ -104,6 +104,27 @@ class ArchiveObjects:
             finally:
                 body.close()
         return written
+
+    def read_raw_range(self, key: str, begin: int, end: int) -> bytes:
+        """Bytes `[begin, end)` of archived raw bytes: one ranged GET (a chunk's own slice)."""
+        with wrapped(f"get bytes {begin}-{end} of raw object {key}"):
+            body = self._s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={begin}-{end - 1}")["Body"]
+            try:
+                data = body.read()
+            finally:
+                body.close()
+        if len(data) != end - begin:
+            raise StoreError(f"get bytes {begin}-{end} of raw object {key}: {len(data)} bytes came back")
+        return data
+
+    def save_chunk_context(self, raw: str, context: dict[str, Any]) -> str:
+        """Store what the chunks of the original at `raw` share (written again by a retried fan-out:
+        the same content, derived from the same bytes)."""
+        key = chunk_context_key(raw)
+        body = json.dumps(context, ensure_ascii=False, separators=(",", ":")).encode()
+        with wrapped(f"put chunk context {key}"):
+            self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
+        return key
 
     def read_raw(self, key: str, target: BinaryIO) -> dict[str, str]:
         """Copy archived raw bytes into a local file in 1 MiB pieces; returns the object's metadata
