@@ -168,6 +168,7 @@ bench-cold: setup build-host ## Cold import of the built artifact, with and with
 bench: setup ## WXR export (100 MB: memory, time per invocation), normalize memory vs posts, and fetching (500 feeds, 50 hosts); updates docs/benchmarks.md
 	$(VENV)/bin/python scripts/bench_wxr.py --size-mb 100 --out docs/benchmarks.md
 	$(VENV)/bin/python scripts/bench_chunks.py --size-mb 100 --out docs/benchmarks.md
+	$(VENV)/bin/python scripts/bench_normalize.py --out docs/benchmarks.md
 	$(VENV)/bin/python scripts/bench_normalize_memory.py --posts 2500 25000 --out docs/benchmarks.md
 	$(MAKE) bench-fetch
 	$(MAKE) bench-calls

@@ -248,7 +248,8 @@ def report(results: dict[str, Any]) -> str:
         f"{results['parent']['outcome']['chunks']} chunk messages (`fanned_out`) | "
         f"{results['parent']['maxrss_mb']:.0f} MB | {results['parent']['vmhwm_mb']:.0f} MB | "
         f"{results['parent']['wall_s']:.1f} s |",
-        f"| one chunk (cold) | read its slice of the raw object (one ranged GET) and the shared context, posts {results['chunk']['range'][0]}-"
+        "| one chunk (cold) | read its slice of the raw object (one ranged GET) and the shared context, posts "
+        f"{results['chunk']['range'][0]}-"
         f"{results['chunk']['range'][1]}: parse, normalize, store | {results['chunk']['maxrss_mb']:.0f} MB | "
         f"{results['chunk']['vmhwm_mb']:.0f} MB | {results['chunk']['wall_s']:.1f} s |",
     ]
