@@ -55,7 +55,7 @@ fi
 endef
 
 .PHONY: help setup setup-sam setup-checkov test lint validate build build-host check-build demo demo-fetch local invoke \
-	invoke-built bench bench-cold bench-fetch bench-calls deploy deploy-local clean eval eval-language corpus realworld stress
+	invoke-built bench bench-cold bench-fetch bench-calls cost deploy deploy-local clean eval eval-language corpus realworld stress
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -175,6 +175,9 @@ bench: setup ## WXR export (100 MB: memory, time per invocation), normalize memo
 
 # The revision the storage calls are compared with: the store before issue 10's call budget.
 CALLS_BASELINE ?= 2eb742f
+
+cost: setup ## Cost per million posts and the memory size, from one post through the local stack; writes docs/cost.md
+	$(VENV)/bin/python scripts/cost_model.py --out docs/cost.md
 
 bench-calls: setup ## Storage calls (writes + reads) per input, now vs CALLS_BASELINE; updates docs/benchmarks.md
 	$(VENV)/bin/python scripts/count_storage_calls.py --baseline $(CALLS_BASELINE) --out docs/benchmarks.md

@@ -34,7 +34,7 @@ class LambdaContext:
     """The attributes of Lambda's context object that Powertools reads."""
 
     function_name: str = "ArchiverFunction"
-    memory_limit_in_mb: int = 1024
+    memory_limit_in_mb: int = 512  # template.yaml MemorySize
     invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:ArchiverFunction"
     aws_request_id: str = ""
     log_group_name: str = "/aws/lambda/ArchiverFunction"
