@@ -219,3 +219,18 @@ def test_raw_cache_downloads_once_and_keeps_one_copy(tmp_path):
     assert fills == ["raw/aa/aaaa", "raw/bb/bbbb"]
     assert [p.name for p in cache.directory.iterdir()] == ["bbbb"]
     assert Path(second).read_bytes() == b"raw/bb/bbbb"
+
+
+def test_a_large_feed_is_archived_in_slices_too(tmp_path):
+    spec = importlib.util.spec_from_file_location("make_feed", ROOT / "scripts" / "make_feed.py")
+    make_feed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_feed)
+    raw = make_feed.rss(60, paragraphs=1).encode()
+    item = Input(raw, "big.rss", ORIGIN)
+    store, queue = SliceStore(raw), ListQueue()
+    pipeline.archive_input(item, store, queue=queue, chunk_posts=25)
+    assert [(c.format, c.start, c.stop) for c in queue.sent] == [("feed", 0, 25), ("feed", 25, 50), ("feed", 50, 60)]
+    outcomes = [pipeline.archive_chunk(chunk, store) for chunk in queue.sent]
+    assert [len(o.post_ids) for o in outcomes] == [25, 25, 10]
+    assert store.ranges == [(c.begin, c.end) for c in queue.sent]
+    assert [p.id for p in store.posts] == [p.id for p in pipeline.each_normalized(item)]

@@ -27,7 +27,7 @@ from archiver.errors import ArchiverError
 from archiver.model import Chunk, Origin
 
 if TYPE_CHECKING:
-    from archiver.formats.wxr import Slice
+    from archiver.formats.slices import Slice
 
 MESSAGE_KEY = "archiver_chunk"
 SQS_BATCH = 10  # SendMessageBatch takes at most 10 entries
@@ -59,7 +59,7 @@ def plan(total: int, size: int, *, raw_key: str, name: str, origin: Origin, form
 
 def plan_slices(slices: Sequence[Slice], *, raw_key: str, name: str, origin: Origin, format: str,
                 context_key: str) -> list[Chunk]:
-    """One chunk per slice of the input's bytes (see `wxr.plan_slices`), in order."""
+    """One chunk per slice of the input's bytes (see archiver.formats.slices), in order."""
     total = slices[-1].stop if slices else 0
     return [
         Chunk(raw_key=raw_key, name=name, origin=origin, format=format, index=i, start=s.start, stop=s.stop,

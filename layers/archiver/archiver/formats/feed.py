@@ -286,12 +286,43 @@ def parse(item: Input, start: int = 0, stop: int | None = None) -> Iterator[RawP
     With `start`/`stop`, only the entries numbered `[start, stop)` (document order, see `count`) are
     read: feedparser is handed the feed with only those entries (archiver.formats.feed_items).
     """
-    import feedparser
-
-    if start or stop is not None:
+    ranged = bool(start or stop is not None)
+    if ranged:
         from archiver.formats.feed_items import slice_entries
 
         item = Input(data=slice_entries(item, start, stop), name=item.name, origin=item.origin)
+    yield from _parse(item, ranged)
+
+
+def plan_slices(item: Input, chunk_posts: int) -> tuple[dict[str, Any], list[Any]] | None:
+    """The byte ranges of chunks of at most `chunk_posts` entries, and the context they share (the
+    feed's bytes before its first entry and after its last), for `parse_slice`; None when the feed's
+    bytes cannot be sliced plainly (see archiver.formats.slices). Not well-formed feeds raise, as `count`.
+    """
+    from archiver.formats import slices
+    from archiver.formats.feed_items import count_entries
+
+    if wide_encoding(item.head(4)) is not None:
+        return None
+    entries = count_entries(item)
+    with slices.raw_bytes(item) as data:
+        scanned = slices.scan(data, "item|entry")
+        if scanned is None or len(scanned[1]) != entries or not entries:
+            return None
+        ranges = scanned[1]
+        context = {"head": bytes(data[:ranges[0][0]]).decode("latin-1"),
+                   "tail": bytes(data[ranges[-1][1]:]).decode("latin-1")}
+    return context, slices.plan([True] * entries, ranges, chunk_posts)
+
+
+def parse_slice(item: Input, context: dict[str, Any]) -> Iterator[RawPost]:
+    """The posts of one slice: `item` holds only the slice's entries, `context` is `plan_slices`'s."""
+    data = context["head"].encode("latin-1") + item.read_bytes() + context["tail"].encode("latin-1")
+    yield from _parse(Input(data=data, name=item.name, origin=item.origin), ranged=True)
+
+
+def _parse(item: Input, ranged: bool) -> Iterator[RawPost]:
+    import feedparser
 
     warnings: list[str] = []
     # A stream, never bytes or str: feedparser treats a str as a URL and bytes as a file path.
@@ -323,5 +354,5 @@ def parse(item: Input, start: int = 0, stop: int | None = None) -> Iterator[RawP
             skipped += 1  # nothing to archive: no title, no content (e.g. a bare enclosure)
             continue
         yield post
-    if entries and skipped == len(entries) and not (start or stop is not None):  # a range may hold only those
+    if entries and skipped == len(entries) and not ranged:  # a range may hold only those
         raise ParseError(f"{item.name or 'feed'}: {skipped} entries, none with a title or content")

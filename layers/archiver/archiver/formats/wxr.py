@@ -15,16 +15,15 @@ export costs one pass over it, however many chunks it has.
 
 from __future__ import annotations
 
-import contextlib
-import mmap
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from archiver.errors import ParseError
+from archiver.formats import slices
 from archiver.formats.feed import decode_head, wide_encoding
+from archiver.formats.slices import Slice
 from archiver.gutenberg import with_footnotes
 from archiver.model import Input, RawPost
 
@@ -69,11 +68,7 @@ MAX_INDEXED_ATTACHMENTS = 50_000
 MAX_WARNINGS_PER_POST = 10
 
 _ENTITY_DECL = re.compile(rb"<!DOCTYPE[^<>\[]*\[[^\]]*<!ENTITY", re.I | re.S)  # [^<>[]: one scan per DOCTYPE
-# What a scan of the raw bytes must see to find each <item>: markup that can hide an "<item" (CDATA
-# sections, comments, processing instructions) is skipped whole; anywhere else XML allows no raw "<".
-_MARKUP = re.compile(rb"<!\[CDATA\[|<!--|<\?|<(/?)item[\s>/]|<channel[\s>]")
-_SKIP_TO = {b"<![CDATA[": b"]]>", b"<!--": b"-->", b"<?": b"?>"}
-_ELEMENT = re.compile(rb"<([A-Za-z_][\w.:\-]*)")
+_ELEMENT = re.compile(rb"<([A-Za-z_][\w.:\-]*)")  # the root's start tag (after the prolog)
 _SNIFF = re.compile(r"xmlns:[\w.\-]+\s*=\s*[\"']https?://wordpress\.org/export/|<wp:wxr_version>")
 
 
@@ -532,17 +527,7 @@ def _posts(item: Input, channel: _Channel, start: int = 0, stop: int | None = No
         raise ParseError(f"{item.name or 'WXR'}: malformed WXR, no item could be read ({first})")
 
 
-# -- slices: byte ranges of chunks ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Slice:
-    """One chunk of an export: its posts `[start, stop)` are the items in bytes `[begin, end)`."""
-
-    start: int
-    stop: int
-    begin: int
-    end: int
+# -- slices: byte ranges of chunks (see archiver.formats.slices) ----------------------------------
 
 
 def plan_slices(item: Input, chunk_posts: int) -> tuple[dict[str, Any], list[Slice]] | None:
@@ -551,8 +536,6 @@ def plan_slices(item: Input, chunk_posts: int) -> tuple[dict[str, Any], list[Sli
     export, one the parser had to recover, or one whose items the byte scan and the parser count
     differently): its chunks then count posts from the start.
     """
-    if chunk_posts < 1:
-        raise ValueError("chunk size must be at least 1")
     _refuse_entities(item)
     if wide_encoding(item.head(4)) is not None:
         return None
@@ -560,30 +543,17 @@ def plan_slices(item: Input, chunk_posts: int) -> tuple[dict[str, Any], list[Sli
     channel = _first_pass(item, post_flags)
     if not channel.well_formed:
         return None
-    with item.open() as stream, _bytes_of(item, stream) as data:
-        scanned = _scan_items(data)
-        if scanned is None or len(scanned[1]) != len(post_flags):
+    with slices.raw_bytes(item) as data:
+        scanned = slices.scan(data, "item", container="channel")
+        if scanned is None or scanned[0] is None or len(scanned[1]) != len(post_flags):
             return None
         head_end, items = scanned
         head = bytes(data[:head_end])
-    roots = _ELEMENT.findall(head)
-    if len(roots) < 2:  # the root and <channel>
+    root = _ELEMENT.search(head)
+    if root is None:
         return None
-    context = {"head": head.decode("latin-1"), "root": roots[0].decode("latin-1"), "channel": channel.to_dict()}
-    slices: list[Slice] = []
-    first = posts = total = 0
-    for index, is_post in enumerate(post_flags):
-        if is_post and posts == chunk_posts:
-            slices.append(Slice(total - posts, total, items[first][0], items[index - 1][1]))
-            first, posts = index, 0
-        posts += is_post
-        total += is_post
-    if posts:
-        slices.append(Slice(total - posts, total, items[first][0], items[-1][1]))
-    elif slices:  # items after the last post (attachments, menus) end the last slice
-        last = slices[-1]
-        slices[-1] = Slice(last.start, last.stop, last.begin, items[-1][1])
-    return context, slices
+    context = {"head": head.decode("latin-1"), "root": root.group(1).decode("latin-1"), "channel": channel.to_dict()}
+    return context, slices.plan(post_flags, items, chunk_posts)
 
 
 def parse_slice(item: Input, context: dict[str, Any]) -> Iterator[RawPost]:
@@ -593,41 +563,3 @@ def parse_slice(item: Input, context: dict[str, Any]) -> Iterator[RawPost]:
     whole = Input(data=data, name=item.name, origin=item.origin)
     _refuse_entities(whole)
     yield from _posts(whole, _Channel.from_dict(context["channel"]))
-
-
-def _scan_items(data: Any) -> tuple[int, list[tuple[int, int]]] | None:
-    """(end of the <channel> start tag, (begin, end) of every <item>), from the raw bytes."""
-    items: list[tuple[int, int]] = []
-    head_end = begin = None
-    pos = 0
-    while (match := _MARKUP.search(data, pos)) is not None:
-        token = match.group()
-        closing = _SKIP_TO.get(token)
-        if closing is not None:
-            end = data.find(closing, match.end())
-            if end == -1:
-                return None
-            pos = end + len(closing)
-        elif token.startswith(b"<channel"):
-            if head_end is None:
-                head_end = data.find(b">", match.start()) + 1
-            pos = match.end()
-        elif match.group(1):  # </item>
-            end = data.find(b">", match.start()) + 1
-            if begin is None or end == 0:
-                return None
-            items.append((begin, end))
-            begin, pos = None, end
-        else:  # <item>
-            if begin is not None or head_end is None:
-                return None  # nested, or before the channel: not the plain layout of an export
-            begin = match.start()
-            pos = match.end()
-    return (head_end, items) if head_end and begin is None else None
-
-
-def _bytes_of(item: Input, stream: Any) -> Any:
-    """The input's bytes without reading a file-backed input into memory (a read-only mmap)."""
-    if item.path is None:
-        return contextlib.nullcontext(item.data)
-    return mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
