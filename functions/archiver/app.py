@@ -45,9 +45,9 @@ if TYPE_CHECKING:
     from archiver.model import Chunk, Outcome
 
 logger = Logger()
-# Trace what the function calls; patching every module X-Ray knows would import sqlite3 and trace
-# each HTTP request twice (requests and http.client).
-tracer = Tracer(patch_modules=("botocore", "requests"))
+# Trace the AWS calls; requests is patched by the first fetch job (importing it here would cost every
+# cold start ~60 ms), and patching every module X-Ray knows would import sqlite3 and more.
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 # A batch whose every record failed still returns (each listed in batchItemFailures) instead of
 # raising: the invocation ends normally, and SQS retries exactly the failed records either way.
@@ -120,6 +120,7 @@ def run_fetch_job(job: HostJob, lambda_context: LambdaContext | None) -> None:
     from archiver.fetch.worker import run_job
 
     if _http is None:
+        tracer.patch(["requests"])
         _http = http_client(SETTINGS)
     deadline = (lambda: lambda_context.get_remaining_time_in_millis() / 1000) if lambda_context else None
     context = fetch_context(SETTINGS, _http, store, sources, default_tz=DEFAULT_TZ, deadline=deadline)
