@@ -183,7 +183,7 @@ bench-calls: setup ## Storage calls (writes + reads) per input, now vs CALLS_BAS
 	$(VENV)/bin/python scripts/count_storage_calls.py --baseline $(CALLS_BASELINE) --out docs/benchmarks.md
 
 bench-fetch: setup ## 500 local feeds on 50 hosts fetched twice vs bare requests.get; updates docs/benchmarks.md
-	$(VENV)/bin/python scripts/bench_fetch.py --hosts 50 --feeds-per-host 10 --entries 1 --out docs/benchmarks.md
+	$(VENV)/bin/python scripts/bench_fetch.py --hosts 50 --feeds-per-host 10 --entries 50 --out docs/benchmarks.md
 
 stress: setup ## Hostile inputs and 1,000 ordinary ones through the local stack, pages in Chromium; writes docs/reliability.md
 	@test -x /usr/bin/chromium || { echo "error: make stress opens pages in Debian's chromium:" \
