@@ -59,7 +59,7 @@ def seed_shaped_posts(folder: Path | None) -> list[Path]:
 
 def measure(paths: list[Path]) -> dict[str, Any]:
     """Archive each post through the local stack: handler CPU ms per post and calls per post."""
-    from count_storage_calls import function_clients, write_units
+    from count_storage_calls import on_each_call, write_units
 
     from archiver.local.runner import LocalFunction, sqs_event
     from archiver.local.stack import LocalAWS
@@ -75,9 +75,7 @@ def measure(paths: list[Path]) -> dict[str, Any]:
             if service == "dynamodb":
                 units["wru"] += write_units(model.name, params)
 
-        for client in function_clients(function.module):
-            service = client.meta.service_model.service_name
-            client.meta.events.register("before-parameter-build.*.*", lambda _s=service, **kw: seen(service=_s, **kw))
+        on_each_call(function.module, seen)
         sqs, s3 = aws.client("sqs"), aws.client("s3")
         arn = sqs.get_queue_attributes(QueueUrl=resources.queue_url, AttributeNames=["QueueArn"])[
             "Attributes"]["QueueArn"]

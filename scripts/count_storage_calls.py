@@ -22,6 +22,7 @@ import sys
 import tarfile
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -64,6 +65,14 @@ def function_clients(module: Any) -> list[BaseClient]:
     return list(found.values())
 
 
+def on_each_call(module: Any, seen: Callable[..., None]) -> None:
+    """Call `seen(service=, model=, params=)` before each API call of the handler's own clients, with the
+    API parameters not yet serialized: once per call, retries are not counted again."""
+    for client in function_clients(module):
+        service = client.meta.service_model.service_name
+        client.meta.events.register("before-parameter-build.*.*", lambda _s=service, **kw: seen(service=_s, **kw))
+
+
 def _kb(item: dict[str, Any]) -> int:
     """Billed KB of an item in DynamoDB's JSON, from its serialized size (an estimate within a few %)."""
     return max(1, math.ceil(len(json.dumps(item, separators=(",", ":"))) / 1024))
@@ -101,11 +110,7 @@ def count(template: Path) -> dict[str, dict[str, Any]]:
                     units["commit_calls"] += 1
                     units["commit_wru"] += write_units(model.name, params)
 
-        for client in function_clients(function.module):
-            service = client.meta.service_model.service_name
-            # API parameters (not yet serialized), once per call: retries are not counted again.
-            client.meta.events.register("before-parameter-build.*.*",
-                                        lambda _s=service, **kw: seen(service=_s, **kw))
+        on_each_call(function.module, seen)
         sqs, s3 = aws.client("sqs"), aws.client("s3")
         arn = sqs.get_queue_attributes(QueueUrl=resources.queue_url, AttributeNames=["QueueArn"])[
             "Attributes"]["QueueArn"]
