@@ -99,4 +99,4 @@ def test_the_function_gets_only_the_templates_environment_and_lambdas(local_aws:
                    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "_X_AMZN_TRACE_ID", "AWS_XRAY_DAEMON_ADDRESS",
                    "AWS_XRAY_CONTEXT_MISSING"}
     assert environment["TABLE_NAME"] == local_aws.resources.table_name
-    assert environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "1024"  # the template's Globals
+    assert environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "512"  # the template's Globals (docs/cost.md)
