@@ -12,11 +12,14 @@ import io
 import re
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archiver.decoding import bom_encoding
 from archiver.errors import ParseError
 from archiver.model import Input, RawPost
+
+if TYPE_CHECKING:
+    from archiver.formats.slices import Slice
 
 NAME = "feed"
 
@@ -294,7 +297,7 @@ def parse(item: Input, start: int = 0, stop: int | None = None) -> Iterator[RawP
     yield from _parse(item, ranged)
 
 
-def plan_slices(item: Input, chunk_posts: int) -> tuple[dict[str, Any], list[Any]] | None:
+def plan_slices(item: Input, chunk_posts: int) -> tuple[dict[str, Any], list[Slice]] | None:
     """The byte ranges of chunks of at most `chunk_posts` entries, and the context they share (the
     feed's bytes before its first entry and after its last), for `parse_slice`; None when the feed's
     bytes cannot be sliced plainly (see archiver.formats.slices). Not well-formed feeds raise, as `count`.
