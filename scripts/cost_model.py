@@ -22,7 +22,6 @@ import os
 import statistics
 import sys
 import time
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -59,42 +58,23 @@ def seed_shaped_posts(folder: Path | None) -> list[Path]:
 
 def measure(paths: list[Path]) -> dict[str, Any]:
     """Archive each post through the local stack: handler CPU ms per post and calls per post."""
-    from count_storage_calls import on_each_call, write_units
+    from count_storage_calls import CountedFunction
 
-    from archiver.local.runner import LocalFunction, sqs_event
     from archiver.local.stack import LocalAWS
 
     with LocalAWS(ROOT / "template.yaml") as aws:
-        resources = aws.create_resources()
-        function = LocalFunction(aws, resources)
-        calls: Counter[str] = Counter()
-        units: Counter[str] = Counter()
-
-        def seen(model: Any, params: dict[str, Any], service: str, **_: Any) -> None:
-            calls[f"{service}.{model.name}"] += 1
-            if service == "dynamodb":
-                units["wru"] += write_units(model.name, params)
-
-        on_each_call(function.module, seen)
-        sqs, s3 = aws.client("sqs"), aws.client("s3")
-        arn = sqs.get_queue_attributes(QueueUrl=resources.queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"]["QueueArn"]
+        counted_function = CountedFunction(aws, aws.create_resources())
+        calls, units = counted_function.calls, counted_function.units
         cpu_ms, wall_ms, archived = [], [], 0
         for warm_up in (True, False):
             for path in paths[:1] if warm_up else paths:
-                s3.put_object(Bucket=resources.inbox_bucket, Key=f"{'warm/' if warm_up else ''}{path.name}",
-                              Body=path.read_bytes())
-                messages = sqs.receive_message(QueueUrl=resources.queue_url, MaxNumberOfMessages=10).get(
-                    "Messages", [])
-                for message in messages:
-                    sqs.delete_message(QueueUrl=resources.queue_url, ReceiptHandle=message["ReceiptHandle"])
+                messages = counted_function.drop(path.read_bytes(), f"{'warm/' if warm_up else ''}{path.name}")
                 if warm_up:
-                    function.invoke(sqs_event(messages, arn))
-                    calls.clear()
-                    units.clear()
+                    counted_function.invoke(messages)
+                    counted_function.reset_counts()
                     continue
                 cpu, wall = time.thread_time(), time.perf_counter()
-                response = function.invoke(sqs_event(messages, arn))
+                response = counted_function.invoke(messages)
                 cpu_ms.append((time.thread_time() - cpu) * 1000)
                 wall_ms.append((time.perf_counter() - wall) * 1000)
                 assert response == {"batchItemFailures": []}, response

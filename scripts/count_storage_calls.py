@@ -91,47 +91,70 @@ def write_units(operation: str, params: dict[str, Any]) -> int:
     return 0
 
 
+class CountedFunction:
+    """The handler on the local stack with its own storage calls counted: `calls` by `service.Operation`,
+    and in `units` the DynamoDB write units they are billed (`wru`) and those of the V#, index and LATEST
+    writes (`commit_calls`, `commit_wru`). Files are dropped into the inbox and their notifications handed
+    to the handler as its SQS trigger would."""
+
+    def __init__(self, aws: Any, resources: Any) -> None:
+        from archiver.local.runner import LocalFunction
+
+        self.resources = resources
+        self.function = LocalFunction(aws, resources)
+        self.calls: Counter[str] = Counter()
+        self.units: Counter[str] = Counter()
+        self._sqs, self._s3 = aws.client("sqs"), aws.client("s3")
+        self._arn = self._sqs.get_queue_attributes(QueueUrl=resources.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        on_each_call(self.function.module, self._seen)
+
+    def _seen(self, model: Any, params: dict[str, Any], service: str, **_: Any) -> None:
+        self.calls[f"{service}.{model.name}"] += 1
+        if service == "dynamodb":
+            self.units["wru"] += write_units(model.name, params)
+            if model.name in COMMIT_OPERATIONS:  # the post's V#, index and LATEST items
+                self.units["commit_calls"] += 1
+                self.units["commit_wru"] += write_units(model.name, params)
+
+    def drop(self, body: bytes, key: str) -> list[dict[str, Any]]:
+        """Put a file into the inbox; the notification messages it queued (taken off the queue)."""
+        self._s3.put_object(Bucket=self.resources.inbox_bucket, Key=key, Body=body)
+        messages: list[dict[str, Any]] = []
+        for _ in range(5):
+            got = self._sqs.receive_message(QueueUrl=self.resources.queue_url, MaxNumberOfMessages=10).get(
+                "Messages", [])
+            messages += [m for m in got if "ObjectCreated" in m["Body"]]
+            for m in got:
+                self._sqs.delete_message(QueueUrl=self.resources.queue_url, ReceiptHandle=m["ReceiptHandle"])
+            if not got:
+                break
+        return messages
+
+    def invoke(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        from archiver.local.runner import sqs_event
+
+        return self.function.invoke(sqs_event(messages, self._arn))
+
+    def reset_counts(self) -> None:
+        self.calls.clear()
+        self.units.clear()
+
+
 def count(template: Path) -> dict[str, dict[str, Any]]:
     """Deliver the four inputs through the local stack built from `template`; the calls of each."""
-    from archiver.local.runner import LocalFunction, sqs_event
     from archiver.local.stack import LocalAWS
 
     with LocalAWS(template) as aws:
-        resources = aws.create_resources()
-        function = LocalFunction(aws, resources)
-        calls: Counter[str] = Counter()
-        units: Counter[str] = Counter()
-
-        def seen(model: Any, params: dict[str, Any], service: str, **_: Any) -> None:
-            calls[f"{service}.{model.name}"] += 1
-            if service == "dynamodb":
-                units["wru"] += write_units(model.name, params)
-                if model.name in COMMIT_OPERATIONS:  # the post's V#, index and LATEST items
-                    units["commit_calls"] += 1
-                    units["commit_wru"] += write_units(model.name, params)
-
-        on_each_call(function.module, seen)
-        sqs, s3 = aws.client("sqs"), aws.client("s3")
-        arn = sqs.get_queue_attributes(QueueUrl=resources.queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"]["QueueArn"]
+        counted_function = CountedFunction(aws, aws.create_resources())
+        calls, units = counted_function.calls, counted_function.units
         last: list[dict[str, Any]] = []
 
         def deliver(body: bytes | None, key: str = "calls.md") -> dict[str, Any]:
             if body is not None:
-                s3.put_object(Bucket=resources.inbox_bucket, Key=key, Body=body)
-                messages: list[dict[str, Any]] = []
-                for _ in range(5):
-                    got = sqs.receive_message(QueueUrl=resources.queue_url, MaxNumberOfMessages=10).get(
-                        "Messages", [])
-                    messages += [m for m in got if "ObjectCreated" in m["Body"]]
-                    for m in got:
-                        sqs.delete_message(QueueUrl=resources.queue_url, ReceiptHandle=m["ReceiptHandle"])
-                    if not got:
-                        break
-                last[:] = messages
-            calls.clear()
-            units.clear()
-            response = function.invoke(sqs_event(last, arn))
+                last[:] = counted_function.drop(body, key)
+            counted_function.reset_counts()
+            response = counted_function.invoke(last)
             assert response == {"batchItemFailures": []}, response
             by_operation = dict(sorted(calls.items()))
             reads = sum(n for op, n in by_operation.items() if op.split(".")[1] in READS)
