@@ -11,6 +11,7 @@ ETag/Last-Modified. In one process, against the embedded local AWS (moto server)
   dropped    the same feed documents archived as dropped files (`archive_input`): the archiving cost
   first run  every source due: one job per host, `concurrency` workers, each with its own HTTP
              client (host delay 0): GET, save raw, parse, normalize, store, source state
+             (dropped and first run alternate in `blocks` blocks of hosts, each into an archive of its own)
   second run every source due again: conditional GETs only, answered 304
 
 Storage calls are counted with botocore event hooks; requests from the servers' own logs.
@@ -79,7 +80,7 @@ def timed(name: str, work: Callable[[], Any]) -> tuple[Phase, Any]:
     return Phase(name, time.perf_counter() - wall, time.process_time() - cpu), result
 
 
-def bench(hosts: int, feeds_per_host: int, entries: int, concurrency: int) -> list[Phase]:
+def bench(hosts: int, feeds_per_host: int, entries: int, concurrency: int, blocks: int) -> list[Phase]:
     import requests
 
     from archiver.fetch.guard import Guard
@@ -126,68 +127,105 @@ def bench(hosts: int, feeds_per_host: int, entries: int, concurrency: int) -> li
         phases.append(phase)
 
         aws = stack.enter_context(LocalAWS(ROOT / "template.yaml"))
-        resources = aws.create_resources()
         in_process_client = stack.enter_context(in_process_aws(REGION))
-        calls: Counter = Counter()
         lock = threading.Lock()
 
-        def count(model: Any, **_: Any) -> None:
-            with lock:
-                calls[model.name] += 1
+        def counted_stores(stack_name: str, calls: Counter) -> tuple[ArchiveStore, SourceStore]:
+            """An archive of its own (table and bucket, empty), its storage calls counted into `calls`."""
+            aws.parameters["NamePrefix"] = stack_name  # (the template names the table and buckets after it)
+            resources = aws.create_resources()
 
-        def stores() -> tuple[ArchiveStore, SourceStore]:
+            def count(model: Any, **_: Any) -> None:
+                with lock:
+                    calls[model.name] += 1
+
             s3, ddb = in_process_client("s3"), in_process_client("dynamodb")
             for client in (s3, ddb):
                 client.meta.events.register("before-call.*.*", count)
             return (ArchiveStore(s3, ddb, archive_bucket=resources.archive_bucket, table_name=resources.table_name),
                     SourceStore(ddb, resources.table_name))
 
-        archive, sources = stores()
+        dropped_calls: Counter = Counter()
+        fetched_calls: Counter = Counter()
+        dropped_archive, _ = counted_stores("bench-dropped", dropped_calls)
+        fetched_archive, sources = counted_stores("bench-fetched", fetched_calls)
+        # Warm the process up (the parsers' and the normalizer's first use), so that neither phase pays it.
+        warm_up, _ = counted_stores("bench-warm-up", Counter())
+        url = next(iter(documents))
+        archive_input(Input(data=documents[url], name="warm-up.xml", origin=Origin("url", url)), warm_up)
 
         def drop_host(host: str, urls: list[str]) -> int:
             archived = 0
             for url in urls:
                 item = Input(data=documents[url], name=url.rsplit("/", 1)[1], origin=Origin("url", url))
-                archived += len(archive_input(item, archive).post_ids)
+                archived += len(archive_input(item, dropped_archive).post_ids)
             return archived
 
-        calls.clear()
-        phase, archived = timed("dropped as files: archive_input", lambda: per_host(drop_host))
-        phase.posts, phase.calls = sum(archived), Counter(calls)
-        phases.append(phase)
-
-        aws.reset()  # the fetch runs start from an empty archive, as the dropped files did
         guard = Guard.from_setting("127.0.0.0/8")
         now = iso(datetime.now(UTC))
         registered = [Source(id=f"s{i}", url=url, kind="feed", full="auto", next_due_at=now)
                       for i, url in enumerate(u for urls in feeds.values() for u in urls)]
         for source in registered:
             sources.put(source)
-        jobs = plan_jobs(registered)
+        fetched_calls.clear()
 
-        def run_jobs() -> list[Any]:
+        def run_jobs(due: list[Any]) -> list[Any]:
             def work(job: Any) -> Any:
                 with HttpClient(guard=guard, user_agent="PostArchiver/bench (+https://example.invalid)") as http:
-                    context = FetchContext(client=http, robots=RobotsCache(http, store=sources), archive=archive,
-                                           host_delay=0.0)
+                    context = FetchContext(client=http, robots=RobotsCache(http, store=sources),
+                                           archive=fetched_archive, host_delay=0.0)
                     return run_job(list(job.sources), sources, context)
 
             with ThreadPoolExecutor(concurrency) as pool:
-                return list(pool.map(work, jobs))
+                return list(pool.map(work, plan_jobs(due)))
 
-        for name in ("first run: fetch and archive", "second run: all due again"):
-            if name.startswith("second"):
-                for source in registered:
-                    fresh = sources.get(source.id)
-                    fresh.next_due_at = now
-                    sources.put(fresh)
-            site_requests()
-            calls.clear()
-            phase, results = timed(name, run_jobs)
-            phase.requests, phase.conditional = site_requests()
-            phase.posts = sum(r.new + r.updated for result in results for r in result.reports)
-            phase.calls = Counter(calls)
-            phases.append(phase)
+        def archived_posts(results: list[Any]) -> int:
+            return sum(r.new + r.updated for result in results for r in result.reports)
+
+        def add(phase: Phase, work: Callable[[], None]) -> None:
+            part, _ = timed(phase.name, work)
+            phase.wall += part.wall
+            phase.cpu += part.cpu
+
+        dropped = Phase("dropped as files: archive_input", 0.0, 0.0)
+        first = Phase("first run: fetch and archive", 0.0, 0.0)
+        # Dropping and fetching alternate block by block (ABBA), each into its own empty archive, so
+        # that both see the same machine: a neighbour's load, a table of the same size, a warm process.
+        hosts_in_order = list(feeds)
+        size = -(-len(hosts_in_order) // blocks)
+        for number, begin in enumerate(range(0, len(hosts_in_order), size)):
+            block = {host: feeds[host] for host in hosts_in_order[begin:begin + size]}
+            urls = {url for host_urls in block.values() for url in host_urls}
+            due = [source for source in registered if source.url in urls]
+
+            def drop_block(block: dict[str, list[str]] = block) -> None:
+                with ThreadPoolExecutor(concurrency) as pool:
+                    dropped.posts += sum(pool.map(lambda item: drop_host(*item), block.items()))
+
+            def fetch_block(due: list[Any] = due) -> None:
+                site_requests()
+                first.posts += archived_posts(run_jobs(due))
+                made, conditional = site_requests()
+                first.requests += made
+                first.conditional += conditional
+
+            steps = [(dropped, drop_block), (first, fetch_block)]
+            for phase, work in steps if number % 2 == 0 else reversed(steps):
+                add(phase, work)
+        dropped.calls, first.calls = Counter(dropped_calls), Counter(fetched_calls)
+        phases += [dropped, first]
+
+        for source in registered:
+            fresh = sources.get(source.id)
+            fresh.next_due_at = now
+            sources.put(fresh)
+        site_requests()
+        fetched_calls.clear()
+        phase, results = timed("second run: all due again", lambda: run_jobs(registered))
+        phase.requests, phase.conditional = site_requests()
+        phase.posts = archived_posts(results)
+        phase.calls = Counter(fetched_calls)
+        phases.append(phase)
     return phases
 
 
@@ -200,7 +238,10 @@ def report(phases: list[Phase], args: argparse.Namespace) -> str:
         f"entries each ({feeds * args.entries:,} posts), {args.concurrency} workers; storage is the embedded local "
         "AWS, called in this process, with a DynamoDB Query that reads one partition as DynamoDB's does "
         "(`scripts/moto_in_process.py`: moto's server over HTTP and its whole-table Query made a run of this "
-        "size take hours). Wall time, and CPU time of this process (the fixture servers and moto run in it "
+        "size take hours). Dropping the posts as files and the first run alternate in "
+        f"{args.blocks} blocks of hosts (ABBA), each into an empty table and bucket of its own, so that both see "
+        "the same machine (other load, table size, a warm process); their times are the sums over the blocks. "
+        "Wall time, and CPU time of this process (the fixture servers and moto run in it "
         f"too). Measured {datetime.now(UTC):%Y-%m-%d} on {os.cpu_count()} CPUs, load average "
         f"{os.getloadavg()[0]:.1f} at the end. Regenerate with `make bench` (`scripts/bench_fetch.py "
         f"--hosts {args.hosts} --feeds-per-host {args.feeds_per_host} --entries {args.entries}`).", "",
@@ -231,10 +272,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--feeds-per-host", type=int, default=10)
     parser.add_argument("--entries", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--blocks", type=int, default=5, help="blocks of hosts, dropped and fetched in turn")
     parser.add_argument("--out", type=Path, help="write the results section into this Markdown file")
     args = parser.parse_args(argv)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-    section = report(bench(args.hosts, args.feeds_per_host, args.entries, args.concurrency), args)
+    section = report(bench(args.hosts, args.feeds_per_host, args.entries, args.concurrency, args.blocks), args)
     print(section)
     if args.out:
         write_section(args.out, HEADING, section)
