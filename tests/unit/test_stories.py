@@ -77,3 +77,9 @@ def test_copies_command_prints_groups(tmp_path: Path, capsys) -> None:
                  str(SAMPLES / "newswire-library-reopens.txt")]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 and '"c.example' not in lines[0] and "https://c.example/strike" in lines[0]
+
+
+def test_fingerprints_are_stable_across_releases() -> None:
+    # The story index stores fingerprints: a faster implementation must give the same bits.
+    text = " ".join(f"word{i % 37} harbour{i % 11}" for i in range(200))
+    assert stories.fingerprint(text) == "22bd4eb42b8fde1d"
