@@ -79,6 +79,11 @@ def test_ordinary_aliases_are_expanded():
                      FrontMatterError, id="yaml-flow"),
         pytest.param(b"---\ntitle: x\n" + b"".join(b" " * i + b"k:\n" for i in range(100)) + b"---\nbody\n", "p.md",
                      FrontMatterError, id="yaml-block"),
+        # Short enough for libyaml's loader (archiver.formats.frontmatter.FAST_YAML_MAX_CHARS): checked after it.
+        pytest.param(b"---\ntitle: x\nm: " + b"[" * 8000 + b"]" * 8000 + b"\n---\nbody\n", "p.md",
+                     FrontMatterError, id="yaml-flow-short"),
+        pytest.param(b"---\ntitle: x\nm:\n" + b"- " * 8000 + b"x\n---\nbody\n", "p.md",
+                     FrontMatterError, id="yaml-compact-sequences"),
         pytest.param(b"+++\ntitle = 'x'\nm = " + b"[" * 50_000 + b"]" * 50_000 + b"\n+++\nbody\n", "p.md",
                      FrontMatterError, id="toml"),
         pytest.param(b'{\n"title": "x", "m": ' + b"[" * 100_000 + b"]" * 100_000 + b"\n}\nbody\n", "p.md",
