@@ -109,12 +109,19 @@ _ID_IN_SHORTCODE = re.compile(r"^[=\s]*(?:id=)?[\"']?([\w-]{4,})[\"']?\s*$")
 _VIDEO_BY_ID = {"youtube": "https://www.youtube.com/watch?v={}", "vimeo": "https://vimeo.com/{}",
                 "dailymotion": "https://www.dailymotion.com/video/{}"}
 
-_BR_RUN = re.compile(r"(?:<br>\s*){2,}")
+# Patterns that start with a literal are searched for it (fast, in C); `(?:<br>\s*){2,}` is not.
+_BR_RUN = re.compile(r"<br>\s*(?:<br>\s*)+")
 # The lookbehinds make a match start where a run of spaces and breaks starts, never inside it:
 # a match attempted from every position of a long run would rescan it each time.
 _BR_AT_BLOCK_EDGE = re.compile(
     r"(<(?:p|li|td|th|blockquote|figcaption|h[1-6])>)\s*(?:<br>\s*)+|(?<!\s)(?<!<br>)(?:\s*<br>)+\s*"
     r"(</?(?:p|li|td|th|blockquote|figure|figcaption|h[1-6]|ul|ol|table|pre|hr)\b)"
+)
+# Every match of _BR_AT_BLOCK_EDGE holds one of these (a break after an opening tag, or a last break
+# before a tag), which start with a literal: searching them first skips the passes with nothing to do.
+_BR_NEAR_BLOCK = (
+    re.compile(r"<(?:p|li|td|th|blockquote|figcaption|h[1-6])>\s*<br>"),
+    re.compile(r"<br>\s*</?(?:p|li|td|th|blockquote|figure|figcaption|h[1-6]|ul|ol|table|pre|hr)\b"),
 )
 _EDGE_BR = re.compile(r"^\s*(?:<br>\s*)+|(?<!\s)(?<!<br>)(?:\s*<br>)+\s*$")
 _EMPTY_TAG = re.compile(r"<(/?)(p|li|h[1-6]|blockquote|figcaption|strong|em|b|i|a)\b([^<>]*)>")
@@ -249,11 +256,11 @@ def tidy(html: str) -> str:
         # One level per pass, as the regex version did, so that a break at the edge of a block is seen
         # (and dropped) before the block is; the last pass takes any deeper nesting at once.
         html = drop_empty_elements(html, cascade=i == MAX_TIDY_PASSES - 1)
-        if breaks:
+        if breaks and any(pattern.search(html) for pattern in _BR_NEAR_BLOCK):
             html = _BR_AT_BLOCK_EDGE.sub(lambda m: m.group(1) or m.group(2), html)
         if html == previous:
             break
-    if breaks:
+    if breaks and (html.lstrip().startswith("<br>") or html.rstrip().endswith("<br>")):  # else no match
         html = _EDGE_BR.sub("", html)
     html = re.sub(r"\n{3,}", "\n\n", html)
     return html.strip()
