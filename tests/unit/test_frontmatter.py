@@ -246,3 +246,27 @@ def test_libyaml_loader_reads_what_the_bounded_loader_reads(document: str) -> No
     assert "&" not in document and "*" not in document and frontmatter._CVerbatimLoader is not None
     assert frontmatter.load_yaml(document) == yaml.load(document, Loader=frontmatter._VerbatimLoader)
     assert isinstance(frontmatter.load_yaml(document).get("when", ""), str)  # timestamps stay text
+
+
+@pytest.mark.parametrize("document", [
+    "k: &a v", "- *a", "[&a 1]", "{a: *b}", '{"a":*b}', "k: !!str &a x", "? &a k", "\ufeff&a x", "&a x",
+    "k:\n  &a v", "--- &a x", "a: [1,*b]", "k: 'quoted: &#039;x'", "k: !!binary x",
+])
+def test_anchors_aliases_and_tags_where_a_node_starts_take_the_bounded_loader(document: str) -> None:
+    assert frontmatter._NODE_PROPERTY.search(document)
+
+
+@pytest.mark.parametrize("document", [
+    "title: AT&T", "url: a=1&amp;b", "n: 2*3", "title: Elections &#8211; x", "t: Wow!", "u: https://x/?a=1&#038;b=2",
+])
+def test_ampersands_inside_text_take_the_fast_loader(document: str) -> None:
+    assert not frontmatter._NODE_PROPERTY.search(document)
+
+
+def test_values_built_by_libyaml_are_bounded_too() -> None:
+    # Defence in depth: were an alias to slip past the check above, walking its values stops at the budget.
+    bomb = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+        f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True))
+    values = yaml.load(bomb, Loader=frontmatter._CVerbatimLoader)  # aliases are shared, not copied: cheap
+    with pytest.raises(yaml.YAMLError, match="aliases are expanded"):
+        frontmatter._check_bounds(values)

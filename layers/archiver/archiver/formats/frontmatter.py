@@ -98,10 +98,13 @@ def _construct_int(loader: yaml.constructor.SafeConstructor, node: yaml.ScalarNo
 
 
 # libyaml's loader, with the same values (timestamps kept as text): about ten times faster. It
-# composes in C, where the bounds above cannot be checked, so it reads only documents that cannot
-# need them: no anchor or alias (no `&`, no `*`: nothing to expand) and short enough that even
-# the deepest nesting they can spell is harmless to C; the nesting is then checked on the values.
+# composes in C, where the bounds above cannot be checked while composing, so it reads only
+# documents short enough that even the deepest nesting they can spell is harmless to C, and with no
+# anchor, alias or tag where a node can start (an `&` in "AT&T" or "&#8211;" mid-text is no anchor).
+# The values it builds are then walked with the same bounds, so a document it reads can never
+# expand past them either.
 FAST_YAML_MAX_CHARS = 16_384
+_NODE_PROPERTY = re.compile(r"(?:\A|[\n\r\f\v\x85\u2028\u2029\ufeff\[\]{},:?!\"'|>-])[ \t]*[&*!]")
 if yaml.__with_libyaml__:
     class _CVerbatimLoader(yaml.CSafeLoader):
         pass
@@ -119,11 +122,25 @@ for _loader in (_VerbatimLoader, _CVerbatimLoader):
 
 def load_yaml(text: str) -> Any:
     """A YAML front matter's values, timestamps kept as written; bounded (see `_VerbatimLoader`)."""
-    if _CVerbatimLoader is None or len(text) > FAST_YAML_MAX_CHARS or "&" in text or "*" in text:
+    if _CVerbatimLoader is None or len(text) > FAST_YAML_MAX_CHARS or _NODE_PROPERTY.search(text):
         return yaml.load(text, Loader=_VerbatimLoader)
     value = yaml.load(text, Loader=_CVerbatimLoader)
-    limits.check_nesting(value)
+    _check_bounds(value)
     return value
+
+
+def _check_bounds(value: Any) -> None:
+    """The bounds `_VerbatimLoader` keeps while composing, checked on built values (iteratively)."""
+    pending, seen = [(value, 1)], 0
+    while pending:
+        item, depth = pending.pop()
+        seen += 1
+        if seen > limits.MAX_YAML_NODES:
+            raise yaml.YAMLError(f"more than {limits.MAX_YAML_NODES} values once aliases are expanded")
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        if children and depth > limits.MAX_NESTING:
+            raise yaml.YAMLError(f"nested deeper than {limits.MAX_NESTING} levels")
+        pending.extend((child, depth + 1) for child in children)
 
 
 class _JavaScript(BaseHandler):
