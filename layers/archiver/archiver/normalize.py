@@ -6,6 +6,7 @@ and sanitized, text derived, ids and hashes computed.
 
 from __future__ import annotations
 
+import functools
 import html as html_lib
 import json
 import re
@@ -150,12 +151,17 @@ def detect_language(text: str) -> str | None:
 
 def render_markdown(text: str) -> str:
     """CommonMark with tables, strikethrough and footnotes (`[^1]`); inline HTML passes through to the sanitizer."""
+    return _markdown().render(text)
+
+
+@functools.cache  # one renderer per process: building it costs about a millisecond, rendering keeps no state in it
+def _markdown() -> Any:
     from markdown_it import MarkdownIt  # only Markdown inputs pay for this import
     from mdit_py_plugins.footnote import footnote_plugin
 
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).use(footnote_plugin)
     md.add_render_rule("footnote_anchor", lambda *args: "")  # the "↩︎" back-link is navigation, not text
-    return md.render(text)
+    return md
 
 
 def _title(raw: RawPost, content_html: str, text: str, warnings: list[str]) -> str:
