@@ -126,6 +126,10 @@ _BR_NEAR_BLOCK = (
 _EDGE_BR = re.compile(r"^\s*(?:<br>\s*)+|(?<!\s)(?<!<br>)(?:\s*<br>)+\s*$")
 _EMPTY_TAG = re.compile(r"<(/?)(p|li|h[1-6]|blockquote|figcaption|strong|em|b|i|a)\b([^<>]*)>")
 _BLANK = re.compile(r"(?:\s|&nbsp;|\u00a0)*")
+# An innermost empty candidate, as _EMPTY_TAG and _BLANK see it: without one, nothing is dropped.
+_INNERMOST_EMPTY = re.compile(
+    r"<(p|li|h[1-6]|blockquote|figcaption|strong|em|b|i|a)\b[^<>]*>(?:\s|&nbsp;|\u00a0)*</\1>"
+)
 _INLINE = {"strong", "em", "b", "i", "a"}
 _ANY_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^<>]*>")
 _VOID_TAGS = {"br", "hr", "img", "wbr", "area", "base", "col", "embed", "input", "link", "meta", "source", "track"}
@@ -275,6 +279,8 @@ def drop_empty_elements(html: str, *, cascade: bool = True) -> str:
     the next pass). An inline element that held a space leaves the space, which keeps the words
     around it apart.
     """
+    if not _INNERMOST_EMPTY.search(html):  # most passes: one search instead of rebuilding the same text
+        return html
     out: list[str] = []
     stack: list[list] = []  # per open candidate: [name, where it starts in out, has content, has a space]
     pos = 0
