@@ -6,6 +6,7 @@ article extractor and its benchmark compare candidate bodies with it.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -34,13 +35,13 @@ class Content:
     links: list[dict[str, str]] = field(default_factory=list)
     images: list[dict[str, str]] = field(default_factory=list)
 
-    @property
+    @functools.cached_property  # counted once: the text is not changed after `analyze`
     def word_count(self) -> int:
         return len(_WORD.findall(self.text))
 
     @property
     def reading_time_minutes(self) -> int:
-        return math.ceil(self.word_count / WORDS_PER_MINUTE) if self.word_count else 0
+        return math.ceil(self.word_count / WORDS_PER_MINUTE)
 
     @property
     def source_link(self) -> str | None:
