@@ -114,6 +114,7 @@ def test_large_feed_is_fanned_out_in_chunks_and_archived_once(clean_aws: LocalAW
     bodies = [json.loads(m["Body"])["archiver_chunk"] for m in chunk_messages]
     assert sorted((b["start"], b["stop"], b["format"]) for b in bodies) == [
         (0, 25, bodies[0]["format"]), (25, 50, bodies[0]["format"]), (50, 60, bodies[0]["format"])]
+    assert all({"begin", "end", "context_key"} <= set(b) for b in bodies)  # each chunk reads only its bytes
 
     assert invoke(function, chunk_messages) == {"batchItemFailures": []}
 

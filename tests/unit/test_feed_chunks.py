@@ -136,3 +136,83 @@ def test_a_feed_split_by_the_pipeline_gives_slices_with_a_shared_context():
         (0, 25, "chunks/ab/abcd/context.json"), (25, 50, "chunks/ab/abcd/context.json"),
         (50, 60, "chunks/ab/abcd/context.json")]
     assert store.context["head"].startswith("<?xml") and store.context["tail"].strip().endswith("</rss>")
+
+
+# -- JSON Feed slices -------------------------------------------------------------------------------
+
+TRICKY_JSON_FEED = {
+    "version": "https://jsonfeed.org/version/1.1", "title": "T [x] {y}", "_meta": {"items": [{"not": "an item"}]},
+    "items": [
+        {"id": "1", "title": 'brackets \\" ] } [ { in a string', "content_html": "<p>x</p>", "tags": ["[", "]"],
+         "_x": {"items": [1, [2]]}},
+        {"id": "2", "title": "é ü 漢字 ]", "content_text": "b\n\nc"},
+    ],
+    "after": [{"k": "v"}],
+}
+
+
+def test_slices_of_a_json_feed_are_exactly_its_items_in_order():
+    item = Input(make_feed().json_feed(23, paragraphs=1).encode(), "big.json", ORIGIN)
+    context, slices = json_feed.plan_slices(item, 10)
+    assert [(s.start, s.stop) for s in slices] == [(0, 10), (10, 20), (20, 23)]
+    assert "items" not in context["feed"] and context["feed"]["version"].startswith("https://jsonfeed.org")
+    assert sliced(json_feed, item, 10) == [asdict(post) for post in json_feed.parse(item)]
+
+
+def test_json_feed_slices_skip_brackets_in_strings_and_items_elsewhere():
+    import json
+
+    item = Input(json.dumps(TRICKY_JSON_FEED, ensure_ascii=False, indent=1).encode(), "t.json", ORIGIN)
+    assert sliced(json_feed, item, 1) == [asdict(post) for post in json_feed.parse(item)]
+    assert [post["title"] for post in sliced(json_feed, item, 1)][1] == "é ü 漢字 ]"
+
+
+@pytest.mark.parametrize("data", [
+    # The parser keeps the last "items"; slices of the first would be other posts.
+    b'{"version": "https://jsonfeed.org/version/1", "items": [{"id": "a", "title": "A"}], "items": [{"id": "b"}]}',
+    b'{"version": "https://jsonfeed.org/version/1", "items": [{"id": "a", "title": "A"}, "not an object"]}',
+    b'{"version": "https://jsonfeed.org/version/1", "items": []}',
+], ids=["items-twice", "an-item-not-an-object", "no-items"])
+def test_json_feeds_that_do_not_slice_plainly_are_counted_instead(data: bytes):
+    assert json_feed.plan_slices(Input(data, "f.json", ORIGIN), 1) is None
+
+
+def test_rss_in_json_is_counted_not_sliced():
+    path = ROOT / "tests" / "fixtures" / "json_feed" / "rss_in_json.json"
+    assert json_feed.plan_slices(Input(path.read_bytes(), path.name, ORIGIN), 1) is None
+
+
+def test_every_json_feed_that_slices_gives_the_posts_of_the_whole_feed():
+    paths = [ROOT / "tests" / "fixtures" / "json_feed" / "feed11.json"]
+    corpus = ROOT.parent / "shared" / "corpus" / "feeds"
+    paths += sorted(corpus.glob("*.json")) if corpus.is_dir() else []
+    compared = 0
+    for path in paths:
+        item = Input(path.read_bytes(), path.name, ORIGIN)
+        try:
+            if formats.detect(item.head(formats.SNIFF_BYTES), path.name) is not json_feed:
+                continue
+            whole = [asdict(post) for post in json_feed.parse(item)]
+            planned = json_feed.plan_slices(item, 1)
+        except ArchiverError:  # no posts: nothing to split
+            continue
+        if planned is not None:
+            assert sliced(json_feed, item, 1) == whole, path.name
+            compared += 1
+    # The fixture, and 8 corpus JSON Feeds with posts (ScriptingNews is RSS-in-JSON: counted, not sliced).
+    assert compared >= (9 if corpus.is_dir() else 1)
+
+
+def test_a_json_feed_split_by_the_pipeline_gives_slices_with_a_shared_context():
+    class Store:
+        def save_chunk_context(self, raw_key: str, context: dict) -> str:
+            self.context = context
+            return "chunks/ab/abcd/context.json"
+
+    item = Input(make_feed().json_feed(60, paragraphs=1).encode(), "big.json", ORIGIN)
+    store = Store()
+    planned = pipeline.split(item, "raw/ab/abcd", 25, store=store)
+    assert [(c.start, c.stop, c.format, c.context_key is not None) for c in planned] == [
+        (0, 25, "json_feed", True), (25, 50, "json_feed", True), (50, 60, "json_feed", True)]
+    assert set(store.context) == {"feed"} and "items" not in store.context["feed"]
+    assert planned[0].begin is not None and planned[-1].end <= len(item.read_bytes())

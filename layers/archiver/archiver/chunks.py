@@ -14,8 +14,8 @@ dropped files. The message body:
 
 `begin`/`end` make the chunk a slice: it reads only those bytes of the original (a ranged GET), with
 the context its format's `plan_slices` wrote once for every chunk (a WordPress export's authors and
-attachments, a feed's head and tail). Formats that cannot slice leave them out: their chunks parse
-from the start.
+attachments, a feed's head and tail, a JSON Feed's other members). Formats that cannot slice leave
+them out: their chunks parse from the start.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 One RawPost per item. Truncated or invalid JSON raises ParseError: unlike XML there is no
 sensible partial reading of a cut-off JSON document.
+
+A large JSON Feed fans out like a feed: `plan_slices` finds each item's bytes, so a chunk parses
+only its own items, with the feed's other members as the shared context.
 """
 
 from __future__ import annotations
@@ -10,16 +13,21 @@ import html
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archiver import limits
 from archiver.errors import ParseError
 from archiver.model import Input, RawPost
 
+if TYPE_CHECKING:
+    from archiver.formats.slices import Slice
+
 NAME = "json_feed"
 
 _VERSION = re.compile(rb'"version"\s*:\s*"https?:(?:\\?/){2}(?:www\.)?jsonfeed\.org', re.I)
 _RSS_IN_JSON = re.compile(rb'^\s*\{\s*"rss"\s*:\s*\{')
+# What can hide a bracket in JSON (a string, escapes included), and the brackets themselves.
+_JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 # JSON Feed keys that WordPress REST objects never carry: a hint when "version" comes late.
 _HALLMARKS = (b'"home_page_url"', b'"feed_url"', b'"content_html"', b'"content_text"')
 
@@ -193,3 +201,58 @@ def parse(item: Input, start: int = 0, stop: int | None = None) -> Iterator[RawP
         yield from _rss_json_posts(doc)
         return
     yield from _json_feed_posts(doc)
+
+
+def plan_slices(item: Input, chunk_posts: int) -> tuple[dict[str, Any], list[Slice]] | None:
+    """The byte ranges of chunks of at most `chunk_posts` items, and the context they share (the
+    feed's members other than `items`), for `parse_slice`; None for RSS-in-JSON, or when the items
+    found in the bytes are not exactly the document's (then chunks count items, as before)."""
+    from archiver.formats import slices
+
+    doc = _document(item)
+    items = doc.get("items")
+    if not isinstance(items, list) or not items or not all(isinstance(entry, dict) for entry in items):
+        return None
+    with slices.raw_bytes(item) as data:
+        ranges = _item_ranges(data)
+    if ranges is None or len(ranges) != len(items):
+        return None
+    context = {"feed": {key: value for key, value in doc.items() if key != "items"}}
+    return context, slices.plan([True] * len(items), ranges, chunk_posts)
+
+
+def parse_slice(item: Input, context: dict[str, Any]) -> Iterator[RawPost]:
+    """The posts of one slice: `item` holds only the slice's items, `context` is `plan_slices`'s."""
+    wrapped = Input(data=b'{"items": [' + item.read_bytes() + b"]}", name=item.name, origin=item.origin)
+    yield from _json_feed_posts({**context["feed"], "items": _document(wrapped)["items"]})
+
+
+def _item_ranges(data: Any) -> list[tuple[int, int]] | None:
+    """(begin, end) of each object in the top-level object's "items" array, from the raw bytes (UTF-8:
+    no byte of a multi-byte character is a quote or a bracket); None if the layout is not that plain
+    (an item that is not an object, or "items" twice: the parser keeps the last, this would the first)."""
+    ranges: list[tuple[int, int]] | None = None
+    depth, key, in_items, begin = 0, b"", False, 0
+    for match in _JSON_TOKEN.finditer(data):
+        token = match.group()
+        if token[:1] == b'"':
+            key = token if depth == 1 else b""  # a member's name (or a string value, which no "[" follows)
+            continue
+        if token in (b"{", b"["):
+            depth += 1
+            if depth == 2 and key == b'"items"':
+                if ranges is not None or token != b"[":
+                    return None
+                ranges, in_items = [], True
+            elif depth == 3 and in_items:
+                if token != b"{":
+                    return None
+                begin = match.start()
+        else:
+            if depth == 3 and in_items:
+                ranges.append((begin, match.end()))
+            elif depth == 2:
+                in_items = False
+            depth -= 1
+        key = b""
+    return ranges
