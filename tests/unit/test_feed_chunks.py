@@ -123,14 +123,17 @@ def test_every_corpus_feed_that_slices_gives_the_posts_of_the_whole_feed():
     assert compared >= 40  # 44 of the corpus feeds have posts and slice
 
 
-def test_a_feed_split_by_the_pipeline_gives_slices_with_a_shared_context():
-    class Store:
-        def save_chunk_context(self, raw_key: str, context: dict) -> str:
-            self.context = context
-            return "chunks/ab/abcd/context.json"
+class ContextStore:
+    """The one store method `pipeline.split` calls: it keeps the context a format's slices share."""
 
+    def save_chunk_context(self, raw_key: str, context: dict) -> str:
+        self.context = context
+        return "chunks/ab/abcd/context.json"
+
+
+def test_a_feed_split_by_the_pipeline_gives_slices_with_a_shared_context():
     item = Input(make_feed().rss(60, paragraphs=1).encode(), "big.rss", ORIGIN)
-    store = Store()
+    store = ContextStore()
     planned = pipeline.split(item, "raw/ab/abcd", 25, store=store)
     assert [(c.start, c.stop, c.context_key) for c in planned] == [
         (0, 25, "chunks/ab/abcd/context.json"), (25, 50, "chunks/ab/abcd/context.json"),
@@ -204,13 +207,8 @@ def test_every_json_feed_that_slices_gives_the_posts_of_the_whole_feed():
 
 
 def test_a_json_feed_split_by_the_pipeline_gives_slices_with_a_shared_context():
-    class Store:
-        def save_chunk_context(self, raw_key: str, context: dict) -> str:
-            self.context = context
-            return "chunks/ab/abcd/context.json"
-
     item = Input(make_feed().json_feed(60, paragraphs=1).encode(), "big.json", ORIGIN)
-    store = Store()
+    store = ContextStore()
     planned = pipeline.split(item, "raw/ab/abcd", 25, store=store)
     assert [(c.start, c.stop, c.format, c.context_key is not None) for c in planned] == [
         (0, 25, "json_feed", True), (25, 50, "json_feed", True), (50, 60, "json_feed", True)]
