@@ -124,7 +124,10 @@ def load_yaml(text: str) -> Any:
     """A YAML front matter's values, timestamps kept as written; bounded (see `_VerbatimLoader`)."""
     if _CVerbatimLoader is None or len(text) > FAST_YAML_MAX_CHARS or _NODE_PROPERTY.search(text):
         return yaml.load(text, Loader=_VerbatimLoader)
-    value = yaml.load(text, Loader=_CVerbatimLoader)
+    try:
+        value = yaml.load(text, Loader=_CVerbatimLoader)
+    except yaml.YAMLError:  # libyaml and PyYAML disagree on a few malformed documents: PyYAML's word is final
+        return yaml.load(text, Loader=_VerbatimLoader)
     _check_bounds(value)
     return value
 
