@@ -270,3 +270,12 @@ def test_values_built_by_libyaml_are_bounded_too() -> None:
     values = yaml.load(bomb, Loader=frontmatter._CVerbatimLoader)  # aliases are shared, not copied: cheap
     with pytest.raises(yaml.YAMLError, match="aliases are expanded"):
         frontmatter._check_bounds(values)
+
+
+def test_a_document_libyaml_refuses_gets_the_bounded_loaders_verdict() -> None:
+    document = "title: [not closed\ndate: 2024-01-01\n"
+    with pytest.raises(yaml.YAMLError) as bounded:
+        yaml.load(document, Loader=frontmatter._VerbatimLoader)
+    with pytest.raises(yaml.YAMLError) as loaded:
+        frontmatter.load_yaml(document)
+    assert str(loaded.value) == str(bounded.value)
