@@ -89,7 +89,6 @@ class _VerbatimLoader(yaml.SafeLoader):
             raise yaml.YAMLError(f"nested deeper than {limits.MAX_NESTING} levels")
 
 
-
 def _construct_int(loader: yaml.constructor.SafeConstructor, node: yaml.ScalarNode) -> int | str:
     try:
         return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
