@@ -8,10 +8,11 @@ from pathlib import Path
 def write_section(path: Path, heading: str, section: str) -> None:
     """Replace the section that starts with `heading` (up to the next `## `), or append it."""
     text = path.read_text("utf-8") if path.exists() else "# Benchmarks\n"
+    section = section.rstrip("\n") + "\n\n"  # one blank line before the next section, however it ends
     start = text.find(heading)
     if start == -1:
         text = text.rstrip("\n") + "\n\n" + section
     else:
         end = text.find("\n## ", start + len(heading))
         text = text[:start] + section + (text[end + 1:] if end != -1 else "")
-    path.write_text(text, "utf-8")
+    path.write_text(text.rstrip("\n") + "\n", "utf-8")
