@@ -15,6 +15,7 @@ export costs one pass over it, however many chunks it has.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -104,6 +105,7 @@ def _forget(elem: etree._Element) -> None:
             del parent[0]
 
 
+@functools.lru_cache(maxsize=512)  # an export has a few dozen distinct tags, read hundreds of thousands of times
 def _kind(tag: Any) -> tuple[str, str]:
     """(namespace kind, local name) of a child tag: 'wp', 'excerpt', 'content', 'dc' or ''."""
     if not isinstance(tag, str):
