@@ -39,11 +39,13 @@ HEADING = "## Storage calls per input"
 BODY = b" ".join(b"Word%d of a post long enough to be fingerprinted." % i for i in range(12))
 POST = b"---\ntitle: Counting calls\ndate: 2024-05-03\nurl: https://calls.example.com/counting\n---\n" + BODY + b"\n"
 CHANGED = POST.replace(b"Word0 ", b"Edited word0 ")
+FEED_POSTS = 20  # a feed's posts share its inbox read, raw bytes and outcome records
 CASES = ("new post", "the same notification delivered again", "the same post under another key",
-         "a new version of the post")
+         "a new version of the post", f"a feed of {FEED_POSTS} new posts, per post",
+         "the same feed under another key, per post")
 # Targets of issue 10: storage writes per new post, calls in all per duplicate.
 TARGETS = {"new post": ("writes", 4), "the same notification delivered again": ("calls", 2),
-           "the same post under another key": ("calls", 2)}
+           "the same post under another key": ("calls", 2), CASES[4]: ("writes", 4), CASES[5]: ("calls", 2)}
 COMMIT_OPERATIONS = frozenset({"BatchWriteItem", "PutItem", "TransactWriteItems"})
 READS = frozenset({"GetObject", "HeadObject", "ListObjectVersions", "GetItem", "BatchGetItem", "Query", "Scan",
                    "ReceiveMessage", "GetQueueAttributes"})
@@ -167,8 +169,26 @@ def count(template: Path) -> dict[str, dict[str, Any]]:
                     "dynamodb_write_units": units["wru"] + units["commit_wru"]}
             return counted
 
-        return dict(zip(CASES, (deliver(POST), deliver(None), deliver(POST, "copy.md"), deliver(CHANGED)),
-                        strict=True))
+        feed = feed_of(FEED_POSTS)
+        counts = (deliver(POST), deliver(None), deliver(POST, "copy.md"), deliver(CHANGED),
+                  per_post(deliver(feed, "feed.rss"), FEED_POSTS), per_post(deliver(feed, "copy.rss"), FEED_POSTS))
+        return dict(zip(CASES, counts, strict=True))
+
+
+def feed_of(posts: int) -> bytes:
+    """An RSS feed of `posts` distinct posts long enough to be fingerprinted (scripts/make_feed.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_feed", REPO_ROOT / "scripts" / "make_feed.py")
+    make_feed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_feed)
+    return make_feed.rss(posts, paragraphs=2).encode()
+
+
+def per_post(counted: dict[str, Any], posts: int) -> dict[str, Any]:
+    """The counts of a multi-post input divided by its posts (its own reads and writes shared out)."""
+    shared = {key: round(counted[key] / posts, 2) for key in ("calls", "writes", "reads", "dynamodb_write_units")}
+    return {**{k: v for k, v in counted.items() if k != "as_one_transaction"}, **shared}  # (that is per input)
 
 
 def baseline(ref: str) -> dict[str, dict[str, Any]]:
@@ -257,6 +277,11 @@ crash must leave a record naming the saved raw bytes), the claim before publishi
 number and the ETags the conditional PUTs need), LATEST after publishing (it names the published
 object versions) and the outcome record. Between a duplicate under another key and 2 calls stand the
 same inbox read, raw-bytes PUT and `pending` record, which come before the post is even parsed.
+
+In an input of many posts (a feed, an export's chunk) the inbox read, the raw bytes and the outcome
+records are the input's, shared by its posts: the last two rows divide a {FEED_POSTS}-post feed's calls by
+its posts. A new post there costs its claim, post.json, index.html, the BatchWriteItem and LATEST
+(5 writes), plus the story lookup; a duplicate costs its refused claim alone.
 
 """
 
