@@ -28,7 +28,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from docs_section import write_section  # scripts/ is on the path of a script run as `python scripts/...`
+from docs_section import publish  # scripts/ is on the path of a script run as `python scripts/...`
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## WXR export: parsing per chunk"
@@ -106,9 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         f"A chunk now parses its own {statistics.median(per_slice) * 1000:.0f} ms (median) wherever it is in the "
         f"export: all {chunks} chunks together cost {sliced_total / floor:.2f} passes, where chunks that "
         f"parsed from the start cost about {estimated_by_position / floor:.0f}.", ""])
-    print(section)
-    if args.out:
-        write_section(args.out, HEADING, section)
+    publish(section, HEADING, args.out)
     return 0
 
 

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from docs_section import write_section  # scripts/ is on the path of a script run as `python scripts/...`
+from docs_section import publish  # scripts/ is on the path of a script run as `python scripts/...`
 from moto_in_process import in_process_aws
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -277,9 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     section = report(bench(args.hosts, args.feeds_per_host, args.entries, args.concurrency, args.blocks), args)
-    print(section)
-    if args.out:
-        write_section(args.out, HEADING, section)
+    publish(section, HEADING, args.out)
     return 0
 
 

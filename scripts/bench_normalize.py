@@ -26,7 +26,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from docs_section import write_section  # scripts/ is on the path of a script run as `python scripts/...`
+from docs_section import publish  # scripts/ is on the path of a script run as `python scripts/...`
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -126,9 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {os.cpu_count()} CPUs (load average "
         f"{os.getloadavg()[0]:.1f}). Regenerate with `make bench` (`scripts/bench_normalize.py`).", "",
         *table, ""])
-    print(section)
-    if args.out:
-        write_section(args.out, HEADING, section)
+    publish(section, HEADING, args.out)
     return 0
 
 

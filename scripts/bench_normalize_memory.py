@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from docs_section import write_section  # scripts/ is on the path of a script run as `python scripts/...`
+from docs_section import publish  # scripts/ is on the path of a script run as `python scripts/...`
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## `archiver normalize`: memory against the number of posts"
@@ -90,9 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the results section into this Markdown file")
     args = parser.parse_args(argv)
     text = report(bench(args.posts))
-    print(text)
-    if args.out:
-        write_section(args.out, HEADING, text)
+    publish(text, HEADING, args.out)
     return 0
 
 

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from docs_section import write_section  # scripts/ is on the path of a script run as `python scripts/...`
+from docs_section import publish  # scripts/ is on the path of a script run as `python scripts/...`
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## WXR export: memory and fan-out"
@@ -286,9 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         return launcher()
     results = bench(args.size_mb, args.all, args.keep)
     section = report(results)
-    print(section)
-    if args.out:
-        write_section(args.out, HEADING, section)
+    publish(section, HEADING, args.out)
     peak = max(results[p]["maxrss_mb"] for p in ("parent", "chunk"))
     if "all" in results:
         peak = max(peak, results["all"]["max_maxrss_mb"])

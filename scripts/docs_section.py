@@ -16,3 +16,10 @@ def write_section(path: Path, heading: str, section: str) -> None:
         end = text.find("\n## ", start + len(heading))
         text = text[:start] + section + (text[end + 1:] if end != -1 else "")
     path.write_text(text.rstrip("\n") + "\n", "utf-8")
+
+
+def publish(section: str, heading: str, out: Path | None) -> None:
+    """Print a benchmark's section, and write it into `out` (a Markdown file) when one is given."""
+    print(section)
+    if out:
+        write_section(out, heading, section)
