@@ -126,9 +126,13 @@ class Chunk:
     end: int | None = None
     context_key: str | None = None
 
+    @property
+    def is_slice(self) -> bool:
+        return self.begin is not None and self.end is not None and self.context_key is not None
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        if self.begin is None:  # not a slice: the message keeps the shape of a chunk that parses from the start
+        if not self.is_slice:  # the message keeps the shape of a chunk that parses from the start
             for name in ("begin", "end", "context_key"):
                 del data[name]
         return data

@@ -223,7 +223,7 @@ def archive_chunk(chunk: Chunk, store: ArchiveStore, *, default_tz: tzinfo = UTC
                 progress.stage = "parse"
                 module = formats.by_name(chunk.format)
                 archived_at = datetime.now(UTC).isoformat(timespec="seconds")
-                if chunk.begin is not None and chunk.context_key:
+                if chunk.is_slice:
                     posts = module.parse_slice(item, store.read_chunk_context(chunk.context_key))
                 else:
                     posts = module.parse(item, chunk.start, chunk.stop)
@@ -249,7 +249,7 @@ def archive_chunk(chunk: Chunk, store: ArchiveStore, *, default_tz: tzinfo = UTC
 
 def _raw_input(chunk: Chunk, store: ArchiveStore, cache: RawCache | None) -> Input:
     """The chunk's own bytes when it is a slice, else a file-backed Input over the whole raw bytes."""
-    if chunk.begin is not None and chunk.end is not None:
+    if chunk.is_slice:
         return Input(data=store.read_raw_range(chunk.raw_key, chunk.begin, chunk.end), name=chunk.name,
                      origin=chunk.origin)
     if cache is not None:
