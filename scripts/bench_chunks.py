@@ -19,7 +19,6 @@ per post either way. Rows:
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import statistics
 import sys
@@ -48,12 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(ROOT / "layers" / "archiver"))
+    import make_wxr  # scripts/, beside this one
+
     from archiver.formats import wxr
     from archiver.model import Input, Origin
-
-    spec = importlib.util.spec_from_file_location("make_wxr", ROOT / "scripts" / "make_wxr.py")
-    make_wxr = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make_wxr)
 
     with tempfile.TemporaryDirectory(prefix="bench-chunks-") as scratch:
         path = Path(scratch) / "export.xml"

@@ -18,7 +18,6 @@ per post for the file sets (one post per file); for the export, its total over i
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import statistics
 import sys
@@ -72,15 +71,12 @@ def measure_files(paths: list[Path]) -> tuple[float, float, int]:
 
 def measure_export(posts: int) -> tuple[float, float, int]:
     """(archiver ms per post, floor ms per post, posts) over one synthetic WordPress export."""
+    import make_wxr  # scripts/, beside this one
     from bs4 import BeautifulSoup
 
     from archiver.formats import wxr
     from archiver.model import Input, Origin
     from archiver.pipeline import each_normalized
-
-    spec = importlib.util.spec_from_file_location("make_wxr", ROOT / "scripts" / "make_wxr.py")
-    make_wxr = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make_wxr)
     text = make_wxr.export_with_posts(posts, paragraphs=12)  # the article-length posts of `--distinct`
     item = Input(text.encode(), "export.xml", Origin("file", "export.xml"))
     bodies = [raw.body for raw in wxr.parse(item)]

@@ -40,13 +40,6 @@ HEADING = "## WXR export: memory and fan-out"
 LIMIT_MB = 256
 
 
-def _load_make_wxr() -> Any:
-    spec = importlib.util.spec_from_file_location("make_wxr", ROOT / "scripts" / "make_wxr.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 # ----------------------------------------------------------------- child: one Lambda invocation
 
 
@@ -150,8 +143,10 @@ def bench(size_mb: float, run_all: bool, keep: Path | None) -> dict[str, Any]:
     lambda_tmp.mkdir()
     try:
         export = workdir / "export.xml"
+        import make_wxr  # scripts/, beside this one
+
         started = time.perf_counter()
-        counts = _load_make_wxr().write_wxr(export, int(size_mb * 1024 * 1024), distinct=True)
+        counts = make_wxr.write_wxr(export, int(size_mb * 1024 * 1024), distinct=True)
         print(f"generated {export.stat().st_size / 1048576:.1f} MB, {counts} in "
               f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
 

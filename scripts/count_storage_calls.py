@@ -177,11 +177,8 @@ def count(template: Path) -> dict[str, dict[str, Any]]:
 
 def feed_of(posts: int) -> bytes:
     """An RSS feed of `posts` distinct posts long enough to be fingerprinted (scripts/make_feed.py)."""
-    import importlib.util
+    import make_feed  # scripts/, beside this one (on the path: see docs_section above)
 
-    spec = importlib.util.spec_from_file_location("make_feed", REPO_ROOT / "scripts" / "make_feed.py")
-    make_feed = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make_feed)
     return make_feed.rss(posts, paragraphs=2).encode()
 
 
