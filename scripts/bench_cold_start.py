@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             "babel's locale data, no `.pyc`), measured the same way: 59.2 MB zipped, 143.6 MB unzipped.", "",
             f"Where the handler's import time goes (ms spent in each package's own modules, `-X importtime`, one "
             f"run): {biggest}.", "",
-            "Regenerate with `make bench-cold`.",
+            "Regenerate with `make bench` (or `make bench-cold` alone).",
         ]))
     return 0
 

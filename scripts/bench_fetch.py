@@ -243,7 +243,7 @@ def report(phases: list[Phase], args: argparse.Namespace) -> str:
         "the same machine (other load, table size, a warm process); their times are the sums over the blocks. "
         "Wall time, and CPU time of this process (the fixture servers and moto run in it "
         f"too). Measured {datetime.now(UTC):%Y-%m-%d} on {os.cpu_count()} CPUs, load average "
-        f"{os.getloadavg()[0]:.1f} at the end. Regenerate with `make bench` (`scripts/bench_fetch.py "
+        f"{os.getloadavg()[0]:.1f} at the end. Regenerate with `make {args.make_target}` (`scripts/bench_fetch.py "
         f"--hosts {args.hosts} --feeds-per-host {args.feeds_per_host} --entries {args.entries}`).", "",
         "| phase | wall s | CPU s | requests | conditional | posts archived | storage calls | storage writes |",
         "|---|---:|---:|---:|---:|---:|---:|---:|"]
@@ -274,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--blocks", type=int, default=5, help="blocks of hosts, dropped and fetched in turn")
     parser.add_argument("--out", type=Path, help="write the results section into this Markdown file")
+    parser.add_argument("--make-target", default="bench", help="the make target named in the section")
     args = parser.parse_args(argv)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     section = report(bench(args.hosts, args.feeds_per_host, args.entries, args.concurrency, args.blocks), args)

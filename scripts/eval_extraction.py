@@ -5,7 +5,7 @@ Runs all extractors on the same pages of scrapinghub/article-extraction-benchmar
 (`../shared/corpus/articles/`) in one process and scores the body text with that benchmark's
 metric: token 4-gram shingles, per-page true/false positives normalised to sum 1, precision
 and recall averaged over pages, F1 from the two averages. Optionally also checks trafilatura's
-own evaluation set (`with`/`without` snippets). Writes a markdown table into docs/benchmarks.md.
+own evaluation set (`with`/`without` snippets). Writes a markdown table into docs/evaluation.md.
 """
 
 from __future__ import annotations
@@ -355,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
         body += [
             "",
-            "Regenerate with `.venv/bin/python scripts/eval_extraction.py --snippets --out docs/benchmarks.md`.",
+            "Regenerate with `make eval` (`scripts/eval_extraction.py --snippets`).",
         ]
         write_section(args.out, "\n".join(body))
         print(f"wrote {args.out}")

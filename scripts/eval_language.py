@@ -11,7 +11,7 @@ is the share of samples whose guess equals the declared subtag. Declarations are
 
 Detectors: `archiver` (what `archiver.normalize.detect_language` uses now) and, where installed,
 `py3langid` (the detector before, needs numpy), `gcld3` and `eld`. Writes a table into
-docs/benchmarks.md with --out.
+docs/evaluation.md with --out.
 """
 
 from __future__ import annotations

@@ -1,0 +1,95 @@
+"""Benchmark: extracting an HTML page's article against the floor of one trafilatura pass.
+
+    .venv/bin/python scripts/bench_extraction.py [--limit N] [--out docs/benchmarks.md]
+
+The pages of scrapinghub/article-extraction-benchmark (../shared/corpus/articles/), one process,
+after one warm-up page. For each page both run, in alternating order (ABBA), so that both see the
+same machine:
+
+  archiver  `archiver.formats.html_page` then the normalizer: the text a page is archived with
+  floor     `trafilatura.extract(html, include_comments=False)`: one pass, as the accuracy
+            benchmark runs it (scripts/eval_extraction.py, whose F1 `make eval` reports)
+
+Medians per page, CPU time of this process and wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from docs_section import publish  # scripts/ is on the path of a script run as `python scripts/...`
+from eval_extraction import DEFAULT_CORPUS, extract_ours, extract_trafilatura
+
+HEADING = "## HTML page extraction against one trafilatura pass"
+TARGET = 1.5
+
+
+def timed(extract, data: bytes, name: str) -> tuple[float, float]:
+    """(CPU ms, wall ms) of one extraction."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    extract(data, name)
+    return (time.process_time() - cpu) * 1000, (time.perf_counter() - wall) * 1000
+
+
+def measure(pages: dict[str, bytes]) -> dict[str, list[tuple[float, float]]]:
+    """Each extractor's (CPU ms, wall ms) per page, the two run in alternating order."""
+    extractors = {"archiver": extract_ours, "floor": extract_trafilatura}
+    first = next(iter(pages))
+    for extract in extractors.values():  # warm-up: imports, lazily built models
+        extract(pages[first], f"{first}.html")
+    spent: dict[str, list[tuple[float, float]]] = {name: [] for name in extractors}
+    for index, (key, data) in enumerate(pages.items()):
+        order = list(extractors) if index % 4 in (0, 3) else list(reversed(extractors))
+        for name in order:
+            spent[name].append(timed(extractors[name], data, f"{key}.html"))
+    return spent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="the shared corpus folder")
+    parser.add_argument("--limit", type=int, help="only the first N pages")
+    parser.add_argument("--out", type=Path, help="write the results section into this Markdown file")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    folder = args.corpus / "articles" / "html"
+    if not folder.is_dir():
+        print(f"{folder} not found: no pages to extract, section left as it was", file=sys.stderr)
+        return 0
+    paths = sorted(folder.glob("*.html.gz"))[:args.limit]
+    pages = {path.name.removesuffix(".html.gz"): gzip.decompress(path.read_bytes()) for path in paths}
+    spent = measure(pages)
+
+    def median(name: str, column: int) -> float:
+        return statistics.median(sample[column] for sample in spent[name])
+
+    ratio = median("archiver", 0) / median("floor", 0)
+    verdict = "met" if ratio <= TARGET else f"not met ({ratio / TARGET:.1f} times the target)"
+    rows = [f"| {label} | {median(name, 0):.1f} | {median(name, 1):.1f} | {sum(s[0] for s in spent[name]) / 1000:.1f} |"
+            for name, label in (("archiver", "archiver: `html_page` + normalize"),
+                                ("floor", "floor: one `trafilatura.extract`"))]
+    section = "\n".join([
+        HEADING, "",
+        f"The {len(pages)} pages of scrapinghub/article-extraction-benchmark (`../shared/corpus/articles/html`), "
+        "each extracted by both in one process, in alternating order, after one warm-up page. `archiver` is "
+        "`archiver.formats.html_page` and the normalizer (the text a page is archived with); the floor is one "
+        "`trafilatura.extract(html, include_comments=False)`. Accuracy (F1) is in docs/evaluation.md (`make eval`). "
+        f"Measured {datetime.now(UTC):%Y-%m-%d} on {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f}). "
+        "Regenerate with `make bench` (`scripts/bench_extraction.py`).", "",
+        "| extractor | CPU ms/page, median | wall ms/page, median | CPU s, all pages |",
+        "|---|---:|---:|---:|",
+        *rows, "",
+        f"Ratio of the CPU medians: **{ratio:.1f}**; target at most {TARGET:g}: {verdict}.", ""])
+    publish(section, HEADING, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
