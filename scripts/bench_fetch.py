@@ -261,6 +261,9 @@ def report(phases: list[Phase], args: argparse.Namespace) -> str:
               f"- Second run: {second.requests} requests for {feeds} feeds, {second.conditional} of them conditional; "
               f"{second.posts} posts archived; writes: {dict(second_writes) or 'none'} "
               "(one UpdateItem per source: its health and next due time, the fetch's outcome).",
+              f"- End-to-end ingest through the local stack (the dropped files, {args.concurrency} workers): "
+              f"{dropped.posts / dropped.wall:.1f} posts/s, {sum(dropped.calls.values()) / dropped.posts:.1f} "
+              "storage calls per post (counted with botocore's `before-call` event).",
               f"- Peak RSS of the whole benchmark process: "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB.", ""]
     return "\n".join(lines)
