@@ -8,25 +8,17 @@ three chunk messages on the inbox queue, which the same handler archives.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import itertools
 import json
 from pathlib import Path
 
+import make_wxr  # scripts/ (pytest's pythonpath)
 import pytest
 
 from archiver.local.runner import LambdaContext, LocalFunction, sqs_event
 from archiver.local.stack import LocalAWS
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 KEY = "big export.xml"
-
-
-def make_wxr():
-    spec = importlib.util.spec_from_file_location("make_wxr", REPO_ROOT / "scripts" / "make_wxr.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -58,7 +50,7 @@ def invoke(function: LocalFunction, messages: list[dict], context: LambdaContext
 def test_large_export_is_archived_in_chunks_each_post_once(function: LocalFunction) -> None:
     s3 = function.aws.client("s3")
     inbox, archive = function.resources.inbox_bucket, function.resources.archive_bucket
-    export = make_wxr().export_with_posts(60).encode("utf-8")
+    export = make_wxr.export_with_posts(60).encode("utf-8")
     s3.put_object(Bucket=inbox, Key=KEY, Body=export)
 
     # 1. The S3 notification: raw bytes saved, posts counted, one message per chunk queued.
@@ -107,7 +99,7 @@ def test_large_export_is_archived_in_chunks_each_post_once(function: LocalFuncti
 
 def test_drain_queue_runs_the_chunks_like_the_deployed_trigger(function: LocalFunction) -> None:
     function.aws.client("s3").put_object(Bucket=function.resources.inbox_bucket, Key=KEY,
-                                         Body=make_wxr().export_with_posts(60).encode("utf-8"))
+                                         Body=make_wxr.export_with_posts(60).encode("utf-8"))
 
     responses = function.drain_queue()
 
@@ -125,7 +117,7 @@ class LateContext(LambdaContext):
 
 def test_a_chunk_with_too_little_time_left_is_queued_again_not_failed(function: LocalFunction) -> None:
     function.aws.client("s3").put_object(Bucket=function.resources.inbox_bucket, Key=KEY,
-                                         Body=make_wxr().export_with_posts(30).encode("utf-8"))
+                                         Body=make_wxr.export_with_posts(30).encode("utf-8"))
     invoke(function, receive_all(function))
     chunk_messages = receive_all(function)
     assert len(chunk_messages) == 2

@@ -8,10 +8,10 @@ failure is recorded with the stage it reached, and the invocation returns.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 from pathlib import Path
 
+import make_feed  # scripts/ (pytest's pythonpath)
 import pytest
 
 from archiver.local.runner import LambdaContext, LocalFunction, sqs_event
@@ -19,15 +19,7 @@ from archiver.local.stack import LocalAWS
 from archiver.model import Input, Origin
 from archiver.pipeline import normalize_input
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 KEY = "big feed.rss"
-
-
-def make_feed():
-    spec = importlib.util.spec_from_file_location("make_feed", REPO_ROOT / "scripts" / "make_feed.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class ShortContext(LambdaContext):
@@ -67,7 +59,7 @@ def unsplit(clean_aws: LocalAWS) -> LocalFunction:
 
 
 def test_input_longer_than_the_time_left_stops_records_a_timeout_and_returns(unsplit: LocalFunction) -> None:
-    feed = make_feed().rss(500).encode()  # ~4 s of normalizing alone on this machine, 0.5 s allowed
+    feed = make_feed.rss(500).encode()  # ~4 s of normalizing alone on this machine, 0.5 s allowed
     unsplit.aws.client("s3").put_object(Bucket=unsplit.resources.inbox_bucket, Key=KEY, Body=feed)
     messages = receive_all(unsplit)
 
@@ -104,7 +96,7 @@ def test_an_input_with_too_little_time_to_start_is_queued_again(clean_aws: Local
 def test_large_feed_is_fanned_out_in_chunks_and_archived_once(clean_aws: LocalAWS, tmp_path: Path, kind: str,
                                                               key: str) -> None:
     function = with_environment(clean_aws, CHUNK_POSTS="25", SPOOL_DIR=str(tmp_path))
-    data = getattr(make_feed(), kind)(60, paragraphs=1).encode()
+    data = getattr(make_feed, kind)(60, paragraphs=1).encode()
     function.aws.client("s3").put_object(Bucket=function.resources.inbox_bucket, Key=key, Body=data)
 
     assert invoke(function, receive_all(function)) == {"batchItemFailures": []}

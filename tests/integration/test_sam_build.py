@@ -7,27 +7,20 @@ Reads .aws-sam/build as left by `make build` and .aws-sam/host/build as left by 
 
 from __future__ import annotations
 
-import importlib.util
 import platform
 import py_compile
 import random
 from pathlib import Path
 
+import check_build  # scripts/ (pytest's pythonpath)
 import pytest
-
-
-def _check_build_module(repo_root: Path):
-    spec = importlib.util.spec_from_file_location("check_build", repo_root / "scripts" / "check_build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_sam_build_output_is_deployable_for_arm64(repo_root: Path):
     build_dir = repo_root / ".aws-sam" / "build"
     if not build_dir.is_dir():
         pytest.skip(f"{build_dir} is absent: run `make build` first")
-    assert _check_build_module(repo_root).check(build_dir) == []
+    assert check_build.check(build_dir) == []
 
 
 def test_host_build_output_is_complete_for_this_machine(repo_root: Path):
@@ -35,7 +28,7 @@ def test_host_build_output_is_complete_for_this_machine(repo_root: Path):
     if not build_dir.is_dir():
         pytest.skip(f"{build_dir} is absent: run `make build-host` first")
     arch = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"  # as the Makefile's HOST_ARCH
-    assert _check_build_module(repo_root).check(build_dir, arch) == []
+    assert check_build.check(build_dir, arch) == []
 
 
 def _fake_build(root: Path) -> Path:
@@ -55,8 +48,7 @@ def _compile(path: Path, mode: py_compile.PycInvalidationMode) -> None:
     target.write_bytes(bytes(data))
 
 
-def test_modules_without_an_unchecked_312_pyc_are_reported(repo_root: Path, tmp_path: Path):
-    check_build = _check_build_module(repo_root)
+def test_modules_without_an_unchecked_312_pyc_are_reported(tmp_path: Path):
     build = _fake_build(tmp_path)
     _compile(build / "ArchiverFunction" / "app.py", py_compile.PycInvalidationMode.UNCHECKED_HASH)
     _compile(build / "ArchiverLayer/python/archiver/__init__.py", py_compile.PycInvalidationMode.TIMESTAMP)
@@ -69,8 +61,7 @@ def test_modules_without_an_unchecked_312_pyc_are_reported(repo_root: Path, tmp_
     assert any("archiver/store.py has no .pyc" in problem for problem in problems)
 
 
-def test_a_layer_over_the_size_targets_is_reported(repo_root: Path, tmp_path: Path):
-    check_build = _check_build_module(repo_root)
+def test_a_layer_over_the_size_targets_is_reported(tmp_path: Path):
     build = _fake_build(tmp_path)
     (build / "ArchiverLayer/python/data.bin").write_bytes(random.Random(9).randbytes(600_000))  # incompressible
 
@@ -80,8 +71,7 @@ def test_a_layer_over_the_size_targets_is_reported(repo_root: Path, tmp_path: Pa
     assert not [p for p in check_build.check(build) if "MB" in p]  # within the real targets
 
 
-def test_a_layer_shipping_botocore_or_numpy_is_reported(repo_root: Path, tmp_path: Path):
-    check_build = _check_build_module(repo_root)
+def test_a_layer_shipping_botocore_or_numpy_is_reported(tmp_path: Path):
     build = _fake_build(tmp_path)
     for dist in ("botocore-1.44.8.dist-info", "numpy-2.5.5.dist-info", "lxml-6.1.3.dist-info"):
         (build / "ArchiverLayer/python" / dist).mkdir()
@@ -93,8 +83,7 @@ def test_a_layer_shipping_botocore_or_numpy_is_reported(repo_root: Path, tmp_pat
     assert not any("ships lxml" in problem for problem in problems)
 
 
-def test_x86_shared_object_is_reported(repo_root: Path, tmp_path: Path):
-    check_build = _check_build_module(repo_root)
+def test_x86_shared_object_is_reported(tmp_path: Path):
     site = tmp_path / "ArchiverLayer" / "python"
     (site / "lxml").mkdir(parents=True)
     # A minimal little-endian ELF header whose e_machine is x86-64 (0x3e).

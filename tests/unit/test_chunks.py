@@ -5,30 +5,23 @@ No AWS here: the queue and the store are small fakes (the pipeline takes them as
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
+import make_feed  # scripts/ (pytest's pythonpath)
+import make_wxr
 import pytest
 
 from archiver import chunks, pipeline
 from archiver.model import Chunk, Input, Origin, Outcome
 from archiver.spool import RawCache, spool
 
-ROOT = Path(__file__).resolve().parents[2]
 ORIGIN = Origin("s3", "s3://inbox/big export.xml", "inbox", "big export.xml", None, "etag1")
-
-
-def make_wxr():
-    spec = importlib.util.spec_from_file_location("make_wxr", ROOT / "scripts" / "make_wxr.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def export(tmp_path: Path, posts: int) -> Input:
     path = tmp_path / "big export.xml"
-    path.write_text(make_wxr().export_with_posts(posts), "utf-8")
+    path.write_text(make_wxr.export_with_posts(posts), "utf-8")
     return Input.from_file(path, "big export.xml", ORIGIN)
 
 
@@ -222,9 +215,6 @@ def test_raw_cache_downloads_once_and_keeps_one_copy(tmp_path):
 
 
 def test_a_large_feed_is_archived_in_slices_too(tmp_path):
-    spec = importlib.util.spec_from_file_location("make_feed", ROOT / "scripts" / "make_feed.py")
-    make_feed = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make_feed)
     raw = make_feed.rss(60, paragraphs=1).encode()
     item = Input(raw, "big.rss", ORIGIN)
     store, queue = SliceStore(raw), ListQueue()

@@ -6,25 +6,15 @@ Checked by order, not by measuring: the first post is on stdout before the secon
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+import make_wxr  # scripts/ (pytest's pythonpath)
 
 from archiver import pipeline
 from archiver.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _make_wxr():
-    spec = importlib.util.spec_from_file_location("make_wxr", ROOT / "scripts" / "make_wxr.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_each_post_is_written_before_the_next_is_normalized(tmp_path, monkeypatch, capsys):
     export = tmp_path / "export.xml"
-    export.write_text(_make_wxr().export_with_posts(5), encoding="utf-8")
+    export.write_text(make_wxr.export_with_posts(5), encoding="utf-8")
     events: list[str] = []
     real_normalize = pipeline.normalize
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import asdict
 from pathlib import Path
 
+import make_feed  # scripts/ (pytest's pythonpath)
 import pytest
 
 from archiver import formats, pipeline
@@ -17,16 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 ORIGIN = Origin("file", "/feeds/big")
 
 
-def make_feed():
-    spec = importlib.util.spec_from_file_location("make_feed", ROOT / "scripts" / "make_feed.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("kind, name", [("rss", "big.rss"), ("atom", "big.atom"), ("json", "big.json")])
 def test_ranges_of_a_feed_are_exactly_its_entries_in_order(kind: str, name: str):
-    item = Input(getattr(make_feed(), {"json": "json_feed"}.get(kind, kind))(23, paragraphs=1).encode(), name, ORIGIN)
+    item = Input(getattr(make_feed, {"json": "json_feed"}.get(kind, kind))(23, paragraphs=1).encode(), name, ORIGIN)
     module = formats.detect(item.head(formats.SNIFF_BYTES), name)
     assert formats.can_split(module)
     assert module.count(item) == 23
@@ -71,7 +64,7 @@ def test_a_feed_lxml_cannot_read_strictly_is_archived_whole_not_split():
 
 
 def test_a_feed_with_more_entries_than_a_chunk_is_split():
-    item = Input(make_feed().rss(60, paragraphs=1).encode(), "big.rss", ORIGIN)
+    item = Input(make_feed.rss(60, paragraphs=1).encode(), "big.rss", ORIGIN)
     planned = pipeline.split(item, "raw/ab/abcd", 25)
     assert [(c.start, c.stop, c.format, c.total) for c in planned] == [
         (0, 25, "feed", 60), (25, 50, "feed", 60), (50, 60, "feed", 60)]
@@ -90,7 +83,7 @@ def sliced(module, item: Input, chunk_posts: int) -> list[dict]:
 
 @pytest.mark.parametrize("kind, name", [("rss", "big.rss"), ("atom", "big.atom")])
 def test_slices_of_a_feed_are_exactly_its_entries_in_order(kind: str, name: str):
-    item = Input(getattr(make_feed(), kind)(23, paragraphs=1).encode(), name, ORIGIN)
+    item = Input(getattr(make_feed, kind)(23, paragraphs=1).encode(), name, ORIGIN)
     _, slices = feed.plan_slices(item, 10)
     assert [(s.start, s.stop) for s in slices] == [(0, 10), (10, 20), (20, 23)]
     assert sliced(feed, item, 10) == [asdict(post) for post in feed.parse(item)]
@@ -138,7 +131,7 @@ class ContextStore:
 
 
 def test_a_feed_split_by_the_pipeline_gives_slices_with_a_shared_context():
-    item = Input(make_feed().rss(60, paragraphs=1).encode(), "big.rss", ORIGIN)
+    item = Input(make_feed.rss(60, paragraphs=1).encode(), "big.rss", ORIGIN)
     store = ContextStore()
     planned = pipeline.split(item, "raw/ab/abcd", 25, store=store)
     assert [(c.start, c.stop, c.context_key) for c in planned] == [
@@ -161,7 +154,7 @@ TRICKY_JSON_FEED = {
 
 
 def test_slices_of_a_json_feed_are_exactly_its_items_in_order():
-    item = Input(make_feed().json_feed(23, paragraphs=1).encode(), "big.json", ORIGIN)
+    item = Input(make_feed.json_feed(23, paragraphs=1).encode(), "big.json", ORIGIN)
     context, slices = json_feed.plan_slices(item, 10)
     assert [(s.start, s.stop) for s in slices] == [(0, 10), (10, 20), (20, 23)]
     assert "items" not in context["feed"] and context["feed"]["version"].startswith("https://jsonfeed.org")
@@ -200,7 +193,7 @@ def test_every_json_feed_that_slices_gives_the_posts_of_the_whole_feed():
 
 
 def test_a_json_feed_split_by_the_pipeline_gives_slices_with_a_shared_context():
-    item = Input(make_feed().json_feed(60, paragraphs=1).encode(), "big.json", ORIGIN)
+    item = Input(make_feed.json_feed(60, paragraphs=1).encode(), "big.json", ORIGIN)
     store = ContextStore()
     planned = pipeline.split(item, "raw/ab/abcd", 25, store=store)
     assert [(c.start, c.stop, c.format, c.context_key is not None) for c in planned] == [

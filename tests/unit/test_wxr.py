@@ -147,11 +147,8 @@ def test_large_export_streams_in_bounded_memory(tmp_path):
 
 
 def synthetic(tmp_path, posts: int) -> Input:
-    import importlib.util
+    import make_wxr  # scripts/ (pytest's pythonpath)
 
-    spec = importlib.util.spec_from_file_location("make_wxr", ROOT / "scripts" / "make_wxr.py")
-    make_wxr = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make_wxr)
     path = tmp_path / "export.xml"
     path.write_text(make_wxr.export_with_posts(posts), "utf-8")
     return Input.from_file(path, "export.xml", Origin("file", str(path)))
