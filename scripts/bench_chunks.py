@@ -23,20 +23,14 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from docs_section import publish  # scripts/ is on the path of a script run as `python scripts/...`
+from timing import Spent, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## WXR export: parsing per chunk"
-
-
-def cpu(work) -> tuple[float, object]:
-    start = time.process_time()
-    result = work()
-    return time.process_time() - start, result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,18 +52,18 @@ def main(argv: list[str] | None = None) -> int:
         item = Input.from_file(path, "export.xml", Origin("file", str(path)))
         raw = path.read_bytes()
 
-        floor, posts = cpu(lambda: sum(1 for _ in wxr.parse(item)))
-        counting, _ = cpu(lambda: wxr.count(item))
-        planning, (context, slices) = cpu(lambda: wxr.plan_slices(item, args.chunk_posts))
+        floor, posts = timed(lambda: sum(1 for _ in wxr.parse(item)))
+        counting, _ = timed(lambda: wxr.count(item))
+        planning, (context, slices) = timed(lambda: wxr.plan_slices(item, args.chunk_posts))
         per_slice = []
         sliced_posts = 0
         for piece in slices:
             only_its_bytes = Input(raw[piece.begin:piece.end], item.name, item.origin)
-            seconds, got = cpu(lambda part=only_its_bytes: sum(1 for _ in wxr.parse_slice(part, context)))
+            seconds, got = timed(lambda part=only_its_bytes: sum(1 for _ in wxr.parse_slice(part, context)))
             per_slice.append(seconds)
             sliced_posts += got
         positions = {"first": 0, "middle": len(slices) // 2, "last": len(slices) - 1}
-        by_position = {name: cpu(lambda i=i: sum(1 for _ in wxr.parse(item, slices[i].start, slices[i].stop)))[0]
+        by_position = {name: timed(lambda i=i: sum(1 for _ in wxr.parse(item, slices[i].start, slices[i].stop)))[0].cpu
                        for name, i in positions.items()}
     if sliced_posts != posts:
         raise SystemExit(f"the slices gave {sliced_posts} posts, the whole export {posts}")
@@ -78,31 +72,36 @@ def main(argv: list[str] | None = None) -> int:
     # A chunk parsing from the start costs a full first pass plus a second pass up to its end: linear in
     # its position, so the mean of the first and last chunk times the number of chunks estimates the sum.
     estimated_by_position = (by_position["first"] + by_position["last"]) / 2 * chunks
-    sliced_total = sum(per_slice)
+    sliced = Spent(sum(s.cpu for s in per_slice), sum(s.wall for s in per_slice))
+
+    def row(what: str, count: int, spent: Spent, ratio: str) -> str:
+        return f"| {what} | {count} | {spent.cpu:.1f} | {spent.wall:.1f} | {ratio} |"
+
     rows = [
-        "| what | chunks | CPU s | ratio to the floor |",
-        "|---|---:|---:|---:|",
-        f"| floor: one pass over the export (`wxr.parse`, every post) | 1 | {floor:.1f} | 1.00 |",
-        f"| fan-out, before: `wxr.count` | 1 | {counting:.1f} | {counting / floor:.2f} |",
-        f"| fan-out, now: `wxr.plan_slices` (parser pass + byte scan) | 1 | {planning:.1f} | {planning / floor:.2f} |",
-        f"| chunks, now: each parses only its own bytes (`parse_slice`), all {chunks} timed | {chunks} | "
-        f"{sliced_total:.1f} | **{sliced_total / floor:.2f}** |",
+        "| what | chunks | CPU s | wall s | CPU, ratio to the floor |",
+        "|---|---:|---:|---:|---:|",
+        row("floor: one pass over the export (`wxr.parse`, every post)", 1, floor, "1.00"),
+        row("fan-out, before: `wxr.count`", 1, counting, f"{counting.cpu / floor.cpu:.2f}"),
+        row("fan-out, now: `wxr.plan_slices` (parser pass + byte scan)", 1, planning,
+            f"{planning.cpu / floor.cpu:.2f}"),
+        row(f"chunks, now: each parses only its own bytes (`parse_slice`), all {chunks} timed", chunks, sliced,
+            f"**{sliced.cpu / floor.cpu:.2f}**"),
         f"| chunks, before: each parses from the start (`parse(item, start, stop)`), estimated from the "
         f"first ({by_position['first']:.1f} s), middle ({by_position['middle']:.1f} s) and last "
-        f"({by_position['last']:.1f} s) | {chunks} | {estimated_by_position:.0f} | "
-        f"{estimated_by_position / floor:.0f} |",
+        f"({by_position['last']:.1f} s) CPU | {chunks} | {estimated_by_position:.0f} | | "
+        f"{estimated_by_position / floor.cpu:.0f} |",
     ]
     section = "\n".join([
         HEADING, "",
         f"A {args.size_mb:g} MB synthetic WordPress export (`scripts/make_wxr.py --distinct`, {posts:,} posts) "
         f"in chunks of {args.chunk_posts} posts, as the function fans it out; only the format's parsing, in CPU "
-        f"seconds of one process (normalizing and storing cost the same per post either way). Measured "
+        f"and wall seconds of one process (normalizing and storing cost the same per post either way). Measured "
         f"{datetime.now(UTC):%Y-%m-%d} on {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f}). "
         f"Regenerate with `make bench` (`scripts/bench_chunks.py --size-mb {args.size_mb:g}`).", "",
         *rows, "",
-        f"A chunk now parses its own {statistics.median(per_slice) * 1000:.0f} ms (median) wherever it is in the "
-        f"export: all {chunks} chunks together cost {sliced_total / floor:.2f} passes, where chunks that "
-        f"parsed from the start cost about {estimated_by_position / floor:.0f}.", ""])
+        f"A chunk now parses its own {statistics.median(s.cpu for s in per_slice) * 1000:.0f} ms (median, CPU) "
+        f"wherever it is in the export: all {chunks} chunks together cost {sliced.cpu / floor.cpu:.2f} passes, "
+        f"where chunks that parsed from the start cost about {estimated_by_position / floor.cpu:.0f}.", ""])
     publish(section, HEADING, args.out)
     return 0
 

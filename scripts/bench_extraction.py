@@ -20,35 +20,29 @@ import gzip
 import os
 import statistics
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from docs_section import publish  # scripts/ is on the path of a script run as `python scripts/...`
 from eval_extraction import DEFAULT_CORPUS, extract_ours, extract_trafilatura
+from timing import Spent, timed
 
 HEADING = "## HTML page extraction against one trafilatura pass"
 TARGET = 1.5
 
 
-def timed(extract, data: bytes, name: str) -> tuple[float, float]:
-    """(CPU ms, wall ms) of one extraction."""
-    cpu, wall = time.process_time(), time.perf_counter()
-    extract(data, name)
-    return (time.process_time() - cpu) * 1000, (time.perf_counter() - wall) * 1000
-
-
-def measure(pages: dict[str, bytes]) -> dict[str, list[tuple[float, float]]]:
-    """Each extractor's (CPU ms, wall ms) per page, the two run in alternating order."""
+def measure(pages: dict[str, bytes]) -> dict[str, list[Spent]]:
+    """Each extractor's CPU and wall seconds per page, the two run in alternating order."""
     extractors = {"archiver": extract_ours, "floor": extract_trafilatura}
     first = next(iter(pages))
     for extract in extractors.values():  # warm-up: imports, lazily built models
         extract(pages[first], f"{first}.html")
-    spent: dict[str, list[tuple[float, float]]] = {name: [] for name in extractors}
+    spent: dict[str, list[Spent]] = {name: [] for name in extractors}
     for index, (key, data) in enumerate(pages.items()):
         order = list(extractors) if index % 4 in (0, 3) else list(reversed(extractors))
         for name in order:
-            spent[name].append(timed(extractors[name], data, f"{key}.html"))
+            spent[name].append(timed(lambda extract=extractors[name], key=key, data=data:
+                                     extract(data, f"{key}.html"))[0])
     return spent
 
 
@@ -68,11 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     spent = measure(pages)
 
     def median(name: str, column: int) -> float:
-        return statistics.median(sample[column] for sample in spent[name])
+        """Median milliseconds per page: CPU (column 0) or wall (1)."""
+        return statistics.median(sample[column] for sample in spent[name]) * 1000
 
     ratio = median("archiver", 0) / median("floor", 0)
     verdict = "met" if ratio <= TARGET else f"not met ({ratio / TARGET:.1f} times the target)"
-    rows = [f"| {label} | {median(name, 0):.1f} | {median(name, 1):.1f} | {sum(s[0] for s in spent[name]) / 1000:.1f} |"
+    rows = [f"| {label} | {median(name, 0):.1f} | {median(name, 1):.1f} | {sum(s.cpu for s in spent[name]):.1f} |"
             for name, label in (("archiver", "archiver: `html_page` + normalize"),
                                 ("floor", "floor: one `trafilatura.extract`"))]
     section = "\n".join([
