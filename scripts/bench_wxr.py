@@ -79,7 +79,8 @@ def launcher() -> int:
             _, status, usage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
         print(json.dumps({"returncode": proc.returncode, "maxrss_kb": usage.ru_maxrss,
-                          "wall_s": time.perf_counter() - started}), flush=True)
+                          "cpu_s": usage.ru_utime + usage.ru_stime, "wall_s": time.perf_counter() - started}),
+              flush=True)
     return 0
 
 
@@ -113,7 +114,7 @@ def run_child(launch: Launcher, event: dict[str, Any] | None, env: dict[str, str
     if usage["returncode"] != 0:
         raise SystemExit(f"child failed ({usage['returncode']}):\n{err.read_text()[-3000:]}")
     result = json.loads(out.read_text().strip().splitlines()[-1])
-    result.update({"wall_s": usage["wall_s"], "maxrss_mb": usage["maxrss_kb"] / 1024})
+    result.update({"wall_s": usage["wall_s"], "cpu_s": usage["cpu_s"], "maxrss_mb": usage["maxrss_kb"] / 1024})
     return result
 
 
@@ -203,6 +204,7 @@ def bench(size_mb: float, run_all: bool, keep: Path | None) -> dict[str, Any]:
                 results["all"] = {
                     "batches": len(batches),
                     "wall_s": sum(b["wall_s"] for b in batches) + results["chunk"]["wall_s"],
+                    "cpu_s": sum(b["cpu_s"] for b in batches) + results["chunk"]["cpu_s"],
                     "max_maxrss_mb": max([b["maxrss_mb"] for b in batches] + [results["chunk"]["maxrss_mb"]]),
                     "max_vmhwm_mb": max([b["vmhwm_mb"] for b in batches] + [results["chunk"]["vmhwm_mb"]]),
                     "chunk_outcomes": len(chunks),
@@ -235,25 +237,27 @@ def report(results: dict[str, Any]) -> str:
         "the child's `ru_maxrss` from `wait4`. Regenerate with `make bench` "
         "(`scripts/bench_wxr.py --all` for every chunk).",
         "",
-        "| invocation | what it does | peak RSS (`ru_maxrss`) | `VmHWM` | wall time |",
-        "|---|---|---:|---:|---:|",
+        "| invocation | what it does | peak RSS (`ru_maxrss`) | `VmHWM` | wall time | CPU time |",
+        "|---|---|---:|---:|---:|---:|",
         f"| cold start only | imports the handler module, no event | {results['baseline']['maxrss_mb']:.0f} MB "
-        f"| {results['baseline']['vmhwm_mb']:.0f} MB | {results['baseline']['wall_s']:.1f} s |",
+        f"| {results['baseline']['vmhwm_mb']:.0f} MB | {results['baseline']['wall_s']:.1f} s | "
+        f"{results['baseline']['cpu_s']:.1f} s |",
         f"| inbox notification | spool the object to /tmp, hash + upload the raw bytes, count posts, queue "
         f"{results['parent']['outcome']['chunks']} chunk messages (`fanned_out`) | "
         f"{results['parent']['maxrss_mb']:.0f} MB | {results['parent']['vmhwm_mb']:.0f} MB | "
-        f"{results['parent']['wall_s']:.1f} s |",
+        f"{results['parent']['wall_s']:.1f} s | {results['parent']['cpu_s']:.1f} s |",
         "| one chunk (cold) | read its slice of the raw object (one ranged GET) and the shared context, posts "
         f"{results['chunk']['range'][0]}-"
         f"{results['chunk']['range'][1]}: parse, normalize, store | {results['chunk']['maxrss_mb']:.0f} MB | "
-        f"{results['chunk']['vmhwm_mb']:.0f} MB | {results['chunk']['wall_s']:.1f} s |",
+        f"{results['chunk']['vmhwm_mb']:.0f} MB | {results['chunk']['wall_s']:.1f} s | "
+        f"{results['chunk']['cpu_s']:.1f} s |",
     ]
     if "all" in results:
         a = results["all"]
         lines.append(
             f"| all chunks | {a['chunk_outcomes']} chunks in {a['batches']} batches of up to 10 (+ the one above); "
             f"{a['unique_posts']:,} posts, statuses {', '.join(a['statuses'])} | max {a['max_maxrss_mb']:.0f} MB | "
-            f"max {a['max_vmhwm_mb']:.0f} MB | {a['wall_s']:.0f} s in total |")
+            f"max {a['max_vmhwm_mb']:.0f} MB | {a['wall_s']:.0f} s in total | {a['cpu_s']:.0f} s in total |")
     lines += [
         "",
         f"Peak over every invocation: **{peak:.0f} MB** (limit {LIMIT_MB} MB). Times are against moto on one "
