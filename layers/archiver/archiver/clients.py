@@ -7,8 +7,8 @@ conditional, so a retried call never archives twice.
 
 The clients share one session whose loader decodes botocore's model files into plain dicts.
 botocore's own loader builds an OrderedDict for every JSON object (a habit from before dicts kept
-their order), which makes decoding the S3, DynamoDB and SQS models and the endpoint data about
-slower: about 70 ms of every cold start for the three clients the handler makes.
+their order), which makes decoding the S3, DynamoDB and SQS models and the endpoint data slower:
+about 70 ms of every cold start for the three clients the handler makes.
 """
 
 from __future__ import annotations
