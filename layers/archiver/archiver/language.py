@@ -4,7 +4,7 @@ Chosen over py3langid, the detector before: that needs numpy (52 MB of the layer
 68 MB model on the first post without a language (about 1 s); CLD3 is a 1.4 MB compiled network
 that answers in about a millisecond from the first call. On the corpus it gives fewer wrong answers,
 because it says when it is unsure and we then answer None; see "Language detection" in
-docs/benchmarks.md.
+docs/evaluation.md.
 """
 
 from __future__ import annotations

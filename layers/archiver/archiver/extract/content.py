@@ -1,6 +1,6 @@
 """Main-content extraction: trafilatura first, readability-lxml as a checked second opinion.
 
-Measured on scrapinghub/article-extraction-benchmark (see docs/benchmarks.md): trafilatura in
+Measured on scrapinghub/article-extraction-benchmark (see docs/evaluation.md): trafilatura in
 precision mode is the best single extractor, but it sometimes returns a fragment (one section of
 the article, or a print notice) where readability-lxml finds the whole story. So both run and
 the result is chosen from how their texts overlap, never from anything site-specific.
