@@ -14,7 +14,6 @@ Writes a table into docs/benchmarks.md with --out.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import re
 import shutil
@@ -25,13 +24,13 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+import check_build  # scripts/, beside this one
+from docs_section import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "layers" / "archiver"))
 
 SECTION = "## Cold start of the built artifact"
-_spec = importlib.util.spec_from_file_location("check_build", ROOT / "scripts" / "check_build.py")
-check_build = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(check_build)
 HANDLER_IMPORT = "import app"
 FLOOR_IMPORT = "import boto3; from aws_lambda_powertools import Logger, Metrics, Tracer"
 ISSUE_FLOOR_IMPORT = "import boto3, aws_lambda_powertools"
@@ -162,9 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     print("layer: " + "; ".join(sizes))
     print(f"import time by package (ms, -X importtime self times, one run): {biggest}")
     if args.out:
-        from eval_language import write_section  # the same section writer
-
-        write_section(args.out, "\n".join([
+        write_section(args.out, SECTION, "\n".join([
             SECTION, "",
             f"The artifact of `make build-host` ({args.host.name}: this machine's architecture, the same build as the "
             f"arm64 one that deploys), each sample a fresh `python{version} -I -S` importing only from the function "

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+EVALUATION_TITLE = "# Evaluation"  # docs/evaluation.md, which `make eval` and `make eval-language` write
 
-def write_section(path: Path, heading: str, section: str) -> None:
-    """Replace the section that starts with `heading` (up to the next `## `), or append it."""
-    text = path.read_text("utf-8") if path.exists() else "# Benchmarks\n"
+
+def write_section(path: Path, heading: str, section: str, *, title: str = "# Benchmarks") -> None:
+    """Replace the section that starts with `heading` (up to the next `## `), or append it; a new file
+    starts with `title`."""
+    text = path.read_text("utf-8") if path.exists() else f"{title}\n"
     section = section.rstrip("\n") + "\n\n"  # one blank line before the next section, however it ends
     start = text.find(heading)
     if start == -1:

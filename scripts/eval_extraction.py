@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from docs_section import EVALUATION_TITLE, write_section  # scripts/ is on a script's path
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "layers" / "archiver"))
 
@@ -259,17 +261,6 @@ def versions() -> str:
     return ", ".join(found)
 
 
-def write_section(out: Path, body: str) -> None:
-    """Replace (or append) our section of the benchmarks page, leaving other sections alone."""
-    text = out.read_text(encoding="utf-8") if out.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    block = f"{SECTION}\n\n{body.strip()}\n\n"
-    found = pattern.search(text)
-    text = pattern.sub(lambda _m: block, text, count=1) if found else text.rstrip("\n") + "\n\n" + block
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="the shared corpus folder")
@@ -357,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
             "",
             "Regenerate with `make eval` (`scripts/eval_extraction.py --snippets`).",
         ]
-        write_section(args.out, "\n".join(body))
+        write_section(args.out, SECTION, f"{SECTION}\n\n" + "\n".join(body).strip(), title=EVALUATION_TITLE)
         print(f"wrote {args.out}")
     return 0
 

@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+from docs_section import EVALUATION_TITLE, write_section  # scripts/ is on a script's path
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "layers" / "archiver"))
 
@@ -173,19 +175,6 @@ def agreement(results: dict[str, dict], a: str, b: str) -> float:
     return sum(_same(x, y) for x, y in pairs) / max(1, len(pairs))
 
 
-def write_section(out: Path, text: str) -> None:
-    """Replace (or append) the section of a markdown file that `text` heads (its first line, `## ...`),
-    up to the next `## ` heading."""
-    current = out.read_text("utf-8") if out.is_file() else "# Benchmarks\n"
-    heading = text.splitlines()[0]
-    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: text.rstrip() + "\n\n", current)
-    else:
-        updated = current.rstrip() + "\n\n" + text.rstrip() + "\n"
-    out.write_text(updated.rstrip() + "\n", "utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
@@ -214,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     declared = Counter(s["declared"] for s in found).most_common(12)
     print("declared languages:", ", ".join(f"{lang} {n}" for lang, n in declared))
     if args.out:
-        write_section(args.out, "\n".join([
+        write_section(args.out, SECTION, "\n".join([
             SECTION, "",
             f"{len(found)} corpus posts whose source declares a language (`<html lang>`, `<meta>`, a feed's or "
             "front matter's `language`), normalized by the archiver; each detector guesses from the text the "
@@ -232,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             "Declared languages: " + ", ".join(f"{lang} {n}" for lang, n in declared) + ".", "",
             "Regenerate with `make eval-language` (with `pip install py3langid==0.4.0 eld==1.0.6` for their "
             "columns).",
-        ]))
+        ]), title=EVALUATION_TITLE)
     return 0
 
 
