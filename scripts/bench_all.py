@@ -16,11 +16,11 @@ import argparse
 import os
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from docs_section import publish  # scripts/ is on the path of a script run as `python scripts/...`
+from timing import timed
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## How long `make bench` takes"
@@ -46,9 +46,7 @@ def run(script_and_args: list[str], out: Path, args: argparse.Namespace) -> floa
     command = [sys.executable, str(ROOT / "scripts" / script_and_args[0]), *script_and_args[1:], *extra,
                "--out", str(out)]
     print("+", " ".join(command), flush=True)
-    started = time.perf_counter()
-    subprocess.run(command, check=True, cwd=ROOT)
-    return time.perf_counter() - started
+    return timed(lambda: subprocess.run(command, check=True, cwd=ROOT))[0].wall
 
 
 def main(argv: list[str] | None = None) -> int:

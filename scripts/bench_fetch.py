@@ -25,7 +25,6 @@ import os
 import random
 import resource
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +35,7 @@ from typing import Any
 
 from docs_section import publish  # scripts/ is on the path of a script run as `python scripts/...`
 from moto_in_process import in_process_aws
+from timing import timed
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## Fetching: many feeds on many hosts"
@@ -74,10 +74,9 @@ def feed_document(host_url: str, feed: int, entries: int, seed: int = 0) -> byte
             f"<link>{host_url}/</link><description>bench</description>{''.join(items)}</channel></rss>").encode()
 
 
-def timed(name: str, work: Callable[[], Any]) -> tuple[Phase, Any]:
-    cpu, wall = time.process_time(), time.perf_counter()
-    result = work()
-    return Phase(name, time.perf_counter() - wall, time.process_time() - cpu), result
+def timed_phase(name: str, work: Callable[[], Any]) -> tuple[Phase, Any]:
+    spent, result = timed(work)
+    return Phase(name, spent.wall, spent.cpu), result
 
 
 def bench(hosts: int, feeds_per_host: int, entries: int, concurrency: int, blocks: int) -> list[Phase]:
@@ -122,7 +121,7 @@ def bench(hosts: int, feeds_per_host: int, entries: int, concurrency: int, block
         def floor_host(host: str, urls: list[str]) -> int:
             return sum(len(requests.get(url, timeout=30).content) for url in urls)
 
-        phase, _ = timed("floor: bare requests.get", lambda: per_host(floor_host))
+        phase, _ = timed_phase("floor: bare requests.get", lambda: per_host(floor_host))
         phase.requests, phase.conditional = site_requests()
         phases.append(phase)
 
@@ -183,7 +182,7 @@ def bench(hosts: int, feeds_per_host: int, entries: int, concurrency: int, block
             return sum(r.new + r.updated for result in results for r in result.reports)
 
         def add(phase: Phase, work: Callable[[], None]) -> None:
-            part, _ = timed(phase.name, work)
+            part, _ = timed_phase(phase.name, work)
             phase.wall += part.wall
             phase.cpu += part.cpu
 
@@ -221,7 +220,7 @@ def bench(hosts: int, feeds_per_host: int, entries: int, concurrency: int, block
             sources.put(fresh)
         site_requests()
         fetched_calls.clear()
-        phase, results = timed("second run: all due again", lambda: run_jobs(registered))
+        phase, results = timed_phase("second run: all due again", lambda: run_jobs(registered))
         phase.requests, phase.conditional = site_requests()
         phase.posts = archived_posts(results)
         phase.calls = Counter(fetched_calls)
