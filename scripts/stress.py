@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import json
 import os
 import subprocess
@@ -31,14 +30,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 RSS_TARGET_MB = 512
-
-
-def _load(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 # Each payload, if any script ran, would open a dialog or set window.__xss.
@@ -199,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300, help="per hostile input, in its child process")
     parser.add_argument("--no-browser", action="store_true")
     args = parser.parse_args(argv)
-    hostile_module = _load("hostile_inputs")
+    import hostile_inputs as hostile_module  # scripts/, beside this one
+
     work = Path(tempfile.mkdtemp(prefix="stress-inputs-"))
 
     files: list[tuple[str, Path]] = []
