@@ -54,7 +54,7 @@ if [ -z "$$py312_dir" ]; then \
 fi
 endef
 
-.PHONY: help setup setup-sam setup-checkov test lint validate build build-host check-build demo demo-fetch local invoke \
+.PHONY: help setup setup-sam setup-checkov test test-quick lint validate build build-host check-build demo demo-fetch local invoke \
 	invoke-built bench bench-scale bench-cold bench-fetch bench-calls cost deploy deploy-local clean eval eval-language corpus realworld stress
 
 help: ## List the targets
@@ -91,12 +91,18 @@ $(VENV_CHECKOV)/.stamp: Makefile
 	$(VENV_CHECKOV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
 	touch $@
 
-test: setup setup-sam setup-checkov ## Lint, validate and build the template, then run all tests
+# Test workers: one per core by default; each has its own embedded local AWS. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
+
+test: setup setup-sam setup-checkov ## Lint, validate and build the template, then run all tests (in parallel)
 	$(MAKE) lint
 	$(MAKE) validate
 	$(MAKE) build
 	$(MAKE) build-host
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist worksteal
+
+test-quick: setup ## The unit tests only (no AWS, no builds): the inner loop, under a minute
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist worksteal tests/unit
 
 lint: setup ## ruff check
 	$(VENV)/bin/ruff check .

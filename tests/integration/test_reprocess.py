@@ -1,9 +1,13 @@
 """`archiver reprocess` over the embedded local AWS: an archive of 1,000 posts, then a normalizer change.
 
-The archive is built the ordinary way (four RSS feeds of 250 posts each through `archive_input`), so
-its originals, outcomes and post records are those a real run leaves. A normalizer change is then
-simulated by patching one step of `archiver.normalize` so that exactly the posts whose title holds a
-marker come out differently; re-processing must write a new version of those and of no other.
+The small archives are built the ordinary way (RSS feeds through `archive_input`), so their originals,
+outcomes and post records are those a real run leaves. The 1,000-post archive is put straight into the
+store: the originals saved as `archive_input` saves them, each post's V#1 and LATEST items built by the
+store's own item builders and written 25 at a time, without post.json and index.html (re-processing
+reads neither: it compares output digests), so that it costs seconds, not a minute of moto calls.
+A normalizer change is then simulated by patching one step of `archiver.normalize` so that exactly the
+posts whose title holds a marker come out differently; re-processing must write a new version of those
+and of no other.
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ import pytest
 
 from archiver import normalize as normalize_module
 from archiver.model import Input, Origin
-from archiver.pipeline import archive_input
+from archiver.pipeline import archive_input, normalize_input
 from archiver.reprocess import Options, reprocess
-from archiver.store import ArchiveStore
+from archiver.store import ArchiveStore, keys
+from archiver.store.facade import version_attributes
+from archiver.store.objects import Published
+from archiver.store.records import latest_item, version_item
 
 FEEDS = 4
 POSTS_PER_FEED = 250
@@ -66,10 +73,36 @@ def build_archive(aws, feeds: int, posts_per_feed: int) -> tuple[ArchiveStore, d
     return store, ids
 
 
+def put_archive(aws, feeds: int, posts_per_feed: int) -> tuple[ArchiveStore, dict[str, list[str]]]:
+    """The archive `build_archive` makes, put straight into the store: originals, V#1 and LATEST items."""
+    resources = aws.resources
+    store = ArchiveStore(aws.client("s3"), aws.client("dynamodb"),
+                         archive_bucket=resources.archive_bucket, table_name=resources.table_name)
+    ids, items = {}, []
+    for i, site in enumerate(sites(feeds)):
+        key = f"feeds/{site}.xml"
+        origin = Origin("s3", f"s3://{resources.inbox_bucket}/{key}", resources.inbox_bucket, key)
+        item = Input(data=feed(site, i * posts_per_feed, posts_per_feed), name=key, origin=origin)
+        raw_key = store.save_raw(item)
+        posts = normalize_input(item)
+        for post in posts:
+            document = post.to_dict()
+            post_keys = keys.post_keys(post)
+            common = version_attributes(
+                post, 1, document, raw_key=raw_key, archived_at=post.archived_at,
+                json_object=Published(post_keys.json_key, None, None, current=True),
+                html_object=Published(post_keys.html_key, None, None, current=True))
+            items += [version_item(post, 1, common), latest_item(post, common)]
+        ids[site] = [post.id for post in posts]
+    store.records._table.batch_put(items, "put the archive")
+    assert sum(map(len, ids.values())) == feeds * posts_per_feed
+    return store, ids
+
+
 @pytest.fixture
 def archive(clean_aws) -> Iterator[tuple[ArchiveStore, dict[str, list[str]]]]:
     """1,000 archived posts in four feeds of 250."""
-    yield build_archive(clean_aws, FEEDS, POSTS_PER_FEED)
+    yield put_archive(clean_aws, FEEDS, POSTS_PER_FEED)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from archiver.errors import StoreError
 from archiver.ids import output_sha256
 from archiver.store import keys
 from archiver.store.aws import Table, now
-from archiver.store.objects import ArchiveObjects
+from archiver.store.objects import ArchiveObjects, Published
 from archiver.store.outcomes import OutcomeRecords
 from archiver.store.records import Claim, PostRecords
 from archiver.store.story_index import StoryIndex, band_items
@@ -29,6 +29,27 @@ class SaveResult:
     status: Literal["archived", "duplicate"]
     version: int
     keys: keys.PostKeys
+
+
+def version_attributes(post: Post, version: int, document: dict[str, Any], *, raw_key: str, archived_at: str,
+                       json_object: Published, html_object: Published) -> dict[str, Any]:
+    """What the V#<n> and LATEST items of a published version record of it: its digests, its original and
+    the S3 objects (keys, versions, ETags) of its post.json and index.html."""
+    return {
+        "id": post.id,
+        "version": version,
+        "content_sha256": post.content_sha256,
+        "normalizer_version": post.normalizer_version,
+        "output_sha256": output_sha256(document),
+        "archived_at": archived_at,
+        "raw_key": raw_key,
+        "json_key": json_object.key,
+        "html_key": html_object.key,
+        "json_version_id": json_object.version_id,
+        "html_version_id": html_object.version_id,
+        "json_etag": json_object.etag,
+        "html_etag": html_object.etag,
+    }
 
 
 class ArchiveStore:
@@ -131,21 +152,8 @@ class ArchiveStore:
             post_keys.html_key, page, "text/html; charset=utf-8", version=version, aside_key=aside.html_key,
             expected_etag=previous.get("html_etag") if previous.get("html_key") == post_keys.html_key else None)
 
-        common = {
-            "id": post.id,
-            "version": version,
-            "content_sha256": post.content_sha256,
-            "normalizer_version": post.normalizer_version,
-            "output_sha256": output_sha256(document),
-            "archived_at": archived_at,
-            "raw_key": raw_key,
-            "json_key": json_object.key,
-            "html_key": html_object.key,
-            "json_version_id": json_object.version_id,
-            "html_version_id": html_object.version_id,
-            "json_etag": json_object.etag,
-            "html_etag": html_object.etag,
-        }
+        common = version_attributes(post, version, document, raw_key=raw_key, archived_at=archived_at,
+                                    json_object=json_object, html_object=html_object)
         current = json_object.current and html_object.current
         common = self._put_version(post, version, common, current=current)
         if current:

@@ -48,6 +48,31 @@ class Claim:
     previous: dict[str, Any] | None = None
 
 
+def latest_item(post: Post, common: dict[str, Any]) -> dict[str, Any]:
+    """The LATEST item of a stored version: the post's metadata, the version's attributes (`common`) and
+    the keys of the BySite and ByStory indexes."""
+    site = post.site
+    date_key = post.published_at or "0000"
+    item: dict[str, Any] = {field: getattr(post, field) for field in _LATEST_FIELDS}
+    item.update(common)
+    item.update({
+        "pk": post_pk(post.id),
+        "sk": LATEST,
+        "state": "stored",
+        "site": site,
+        "site_pk": f"SITE#{site}",
+        "site_sk": f"{date_key}#{post.id}",
+        "story_pk": f"STORY#{post.story_id}",
+        "story_sk": f"{date_key}#{post.id}",
+    })
+    return item
+
+
+def version_item(post: Post, version: int, common: dict[str, Any]) -> dict[str, Any]:
+    """The V#<n> item of a version."""
+    return {"pk": post_pk(post.id), "sk": version_sk(version), **common}
+
+
 class PostRecords:
     def __init__(self, table: Table) -> None:
         self._table = table
@@ -124,8 +149,8 @@ class PostRecords:
         unconditional put cannot undo another writer's; a crash before LATEST is marked leaves the claim
         pending, and the next attempt resumes it.
         """
-        item = {"pk": post_pk(post.id), "sk": version_sk(version), **common}
-        self._table.batch_put([item, *index_items], f"put version {version} of post {post.id}")
+        self._table.batch_put([version_item(post, version, common), *index_items],
+                              f"put version {version} of post {post.id}")
         return common
 
     def put_outdated_version(self, post: Post, version: int, common: dict[str, Any]) -> dict[str, Any]:
@@ -153,20 +178,7 @@ class PostRecords:
         return common
 
     def mark_stored(self, post: Post, version: int, common: dict[str, Any]) -> None:
-        site = post.site
-        date_key = post.published_at or "0000"
-        item: dict[str, Any] = {field: getattr(post, field) for field in _LATEST_FIELDS}
-        item.update(common)
-        item.update({
-            "pk": post_pk(post.id),
-            "sk": LATEST,
-            "state": "stored",
-            "site": site,
-            "site_pk": f"SITE#{site}",
-            "site_sk": f"{date_key}#{post.id}",
-            "story_pk": f"STORY#{post.story_id}",
-            "story_sk": f"{date_key}#{post.id}",
-        })
+        item = latest_item(post, common)
         try:
             self._table.client.put_item(
                 TableName=self._table.name,
