@@ -153,8 +153,9 @@ invoke: setup ## Hand one event to the handler locally: make invoke EVENT=events
 invoke-built: setup build-host ## Run one event on the BUILT artifact, as Lambda would: make invoke-built EVENT=...
 	$(VENV)/bin/archiver local invoke --built $(HOST_DIR) $(EVENT)
 
-eval: setup ## Article text extraction vs trafilatura and readability-lxml (needs ../shared/corpus); updates docs/evaluation.md
+eval: setup ## Article text and images vs trafilatura and readability-lxml (text needs ../shared/corpus); updates docs/evaluation.md
 	$(VENV)/bin/python scripts/eval_extraction.py --snippets --out docs/evaluation.md
+	$(VENV)/bin/python scripts/eval_images.py --out docs/evaluation.md
 
 corpus: setup ## Corpus invariants over ../shared/corpus; updates docs/corpus.md
 	$(VENV)/bin/python scripts/corpus_report.py

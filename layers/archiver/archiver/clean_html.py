@@ -134,6 +134,8 @@ _INLINE = {"strong", "em", "b", "i", "a"}
 _ANY_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^<>]*>")
 _VOID_TAGS = {"br", "hr", "img", "wbr", "area", "base", "col", "embed", "input", "link", "meta", "source", "track"}
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# An image whose real URL is not (only) in `src`: worth a parse to resolve before the sanitizer drops the rest.
+_LAZY_IMAGE_HINT = re.compile(r"\bdata-(?:src|srcset|lazy|original)|\bsrcset=|<picture\b|<noscript\b", re.IGNORECASE)
 MAX_NESTING = 64  # elements deeper than this are unwrapped (articles nest a dozen levels at most)
 MAX_TIDY_PASSES = 8  # ordinary bodies settle in two or three; a hostile one stops here, still safe
 # `<iframe .../>` is not self-closing in HTML: the element would swallow the rest of the body and
@@ -166,7 +168,25 @@ def clean(body: str, *, base_url: str | None = None, template_tags: bool = False
         html = wpautop(html)
     for pattern in BOILERPLATE:
         html = pattern.sub("", html)
+    if _LAZY_IMAGE_HINT.search(html):
+        html = resolve_images(html, base_url)
     return tidy(wrap_loose_inline(tidy(limit_nesting(sanitize(html, base_url)))))
+
+
+def resolve_images(html: str, base_url: str | None = None) -> str:
+    """The body with each image as a reader saw it: lazy-loading placeholders, `<noscript>` copies, `srcset`
+    and `<picture>` resolved to one `src` (see archiver.extract.images); the sanitizer keeps only `src`."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    from archiver.extract.images import resolve_lazy_images
+
+    try:
+        root = lxml_html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return html
+    resolve_lazy_images(root, base_url if usable_base(base_url) else None)
+    return (root.text or "") + "".join(etree.tostring(child, encoding="unicode", method="html") for child in root)
 
 
 def usable_base(base_url: str | None) -> bool:

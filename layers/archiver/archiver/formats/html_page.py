@@ -1,8 +1,9 @@
 """A saved HTML article page: main content, title, authors, dates, canonical link, metadata.
 
-Content comes from `archiver.extract.content` (trafilatura checked against readability-lxml),
-metadata from JSON-LD, OpenGraph and <meta> tags (`archiver.extract.metadata`). lxml and the
-extractors are imported inside `parse`, so other formats' cold starts don't load them.
+Content comes from `archiver.extract.content` (trafilatura checked against readability-lxml), its images
+from the page itself (`archiver.extract.images`), metadata from JSON-LD, OpenGraph and <meta> tags
+(`archiver.extract.metadata`). lxml and the extractors are imported inside `parse`, so other formats'
+cold starts don't load them.
 """
 
 from __future__ import annotations
@@ -147,6 +148,7 @@ def parse(item: Input) -> Iterator[RawPost]:
     from lxml import html as lxml_html
 
     from archiver.extract.content import extract_content
+    from archiver.extract.images import article_images, resolve_lazy_images
     from archiver.extract.metadata import extract_metadata
 
     text, encoding, warnings = decode(item.read_bytes(), item.charset)
@@ -168,6 +170,10 @@ def parse(item: Input) -> Iterator[RawPost]:
             yield post
         return
     content = extract_content(markup, url=meta.url, json_ld_body=meta.article_body)
+    # The page's images, where its article had them: relative URLs resolve against where it was fetched from.
+    page_url = item.origin.uri if item.origin.kind == "url" else meta.url
+    resolve_lazy_images(tree, base_url=page_url)
+    body = article_images(tree, content.html, base_url=page_url, lead_image=meta.image)
     warnings += meta.warnings
     if content.method == "none" or len(content.text.split()) < MIN_CONTENT_WORDS:
         warnings.append(f"little or no main content found ({len(content.text.split())} words)")
@@ -176,7 +182,7 @@ def parse(item: Input) -> Iterator[RawPost]:
 
     yield RawPost(  # a page without a title gets one from its text in normalize, with a warning
         format=NAME,
-        body=content.html,
+        body=body,
         body_format="html",
         title=meta.title,
         url=meta.url,
