@@ -34,7 +34,7 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 FOLDERS = ("jekyll", "feeds", "wxr", "wp-json", "articles")
 ARTICLE_SAMPLE_STEP = 10  # every 10th article page: the extractor costs ~50 ms a page
 PARAGRAPH_FORMATS = {"frontmatter", "wxr", "wp-json", "rss", "atom", "rdf", "jsonfeed", "rss-json"}
-INVARIANTS = ("schema", "title", "paragraphs", "unsafe_html", "date")
+INVARIANTS = ("schema", "title", "paragraphs", "unsafe_html", "markup_hole", "date")
 
 # Files that are not posts although nothing in their bytes says so (feeds without entries and
 # WordPress user objects are recognised by `holds_posts`): they must fail with a clear error.
@@ -222,6 +222,8 @@ def check_post(file: str, index: int, post: Post, raw: RawPost) -> PostCheck:
             check.failures["paragraphs"] = f"{len(missing)} missing, first: {missing[0][:120]!r}"
     if problem := unsafe_html(post.content_html):
         check.failures["unsafe_html"] = problem
+    if problem := markup_hole(raw, post):
+        check.failures["markup_hole"] = problem
     if post.published_at is None:
         if raw.published not in (None, ""):
             if not any("date" in w and "published" in w for w in post.warnings):
@@ -231,6 +233,25 @@ def check_post(file: str, index: int, post: Post, raw: RawPost) -> PostCheck:
         else:
             check.no_date_in_source = True
     return check
+
+
+_MARKDOWN_LINK_LEFT = re.compile(r"\[[^\[\]\n]+\]\((?:https?:|/)[^()\s]*\)")
+# Strong emphasis CommonMark would render (`**Scale:**With` it would not: the closer is not right-flanking).
+_BOLD_LEFT = re.compile(r"(?<![\w*])\*\*[^*\s](?:[^*\n]{0,80}[^*\s])?\*\*(?=[\s.,;:!?)]|$)")
+
+
+def markup_hole(raw: RawPost, post: Post) -> str | None:
+    """Markdown or reST the renderer left as text (`[text](url)`, `**bold**`) or whose text it lost (math)."""
+    if raw.format not in ("frontmatter", "pelican", "rst"):
+        return None
+    prose = re.sub(r"<(pre|code)\b.*?</\1>", "", post.content_html, flags=re.DOTALL | re.IGNORECASE)
+    if raw.body_format == "markdown" and (match := _MARKDOWN_LINK_LEFT.search(prose) or _BOLD_LEFT.search(prose)):
+        return f"Markdown left unrendered: {match.group(0)[:80]!r}"
+    if raw.body_format == "markdown" and raw.body.count("$$") > post.text.count("$$"):
+        return f"$$ math lost: {raw.body.count('$$')} in the source, {post.text.count('$$')} in the text"
+    if raw.format == "rst" and "<math" in raw.body:  # MathML: the sanitizer removes it with its content
+        return "reST math rendered as MathML, which the archived text loses"
+    return None
 
 
 def schema_problem(doc: dict) -> str | None:

@@ -19,12 +19,17 @@ import functools
 import html as html_lib
 import re
 from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import urljoin
 
 import nh3
 
 from archiver.ids import is_absolute_url
 
+# Layout containers: kept by the sanitizer (without attributes) only so that `wrap_loose_inline` knows where
+# one box of text ends and the next begins; none is left in the output.
+CONTAINER_TAGS = frozenset({"div", "section", "article", "header", "footer", "main", "aside", "nav", "center",
+                            "address", "hgroup", "details", "summary"})
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "dl", "dt", "em",
     "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li",
@@ -150,6 +155,9 @@ BOILERPLATE = (
     # (Spaces before it: any after a tag, only those of its own line after a line start.)
     re.compile(r"(?:(?<=>)\s*|^[ \t]*)Skip to (?:main )?content\.?\s*(?=<|$)", re.IGNORECASE | re.MULTILINE),
 )
+_LAYOUT_TAGS = CONTAINER_TAGS | {"span", "font", "b", "i", "em", "strong", "a", "small", "u"}
+_CONTAINER_TAG = re.compile(r"<(?:div|section|article|header|footer|main|aside|nav|center|address|hgroup|details|"
+                            r"summary)\b", re.IGNORECASE)
 _BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "blockquote", "pre", "table", "figure",
                "hr"}
 _BLOCK_OPENERS = re.compile(
@@ -209,7 +217,7 @@ def sanitize(html: str, base_url: str | None = None) -> str:
     if base_url and not usable_base(base_url):
         base_url = None
     options = dict(
-        tags=ALLOWED_TAGS,
+        tags=ALLOWED_TAGS | CONTAINER_TAGS,
         clean_content_tags=DROPPED_WITH_CONTENT,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
@@ -242,16 +250,19 @@ def _url_attribute(attribute: str, value: str, base_url: str | None) -> str | No
         return None
 
 
-def limit_nesting(html: str, max_depth: int = MAX_NESTING) -> str:
+def limit_nesting(html: str, max_depth: int = MAX_NESTING, *, structure_depth: int | None = None) -> str:
     """Unwrap elements nested deeper than `max_depth`, keeping their text.
 
     lxml (libxml2) silently drops whatever lies deeper than 256 levels, and no article nests that
-    deep: the tags go, the words stay. Expects balanced markup (the sanitizer's output).
+    deep: the tags go, the words stay. Expects balanced markup (the sanitizer's output); on a page's raw
+    markup, `structure_depth` keeps the tags of elements other than layout containers (paragraphs, lists,
+    headings) down to that depth, so that a paragraph under 300 `<div>`s stays a paragraph.
     """
     if html.count("<") <= max_depth:
         return html
     out: list[str] = []
     kept: list[bool] = []  # per open element: were its tags kept?
+    depth = 0  # of the kept elements
     pos = 0
     for match in _ANY_TAG.finditer(html):
         closing, name = match.group(1), match.group(2).lower()
@@ -260,10 +271,13 @@ def limit_nesting(html: str, max_depth: int = MAX_NESTING) -> str:
         out.append(html[pos : match.start()])
         pos = match.end()
         if not closing:
-            kept.append(len(kept) < max_depth)
+            limit = max_depth if structure_depth is None or name in _LAYOUT_TAGS else structure_depth
+            kept.append(depth < limit)
             keep = kept[-1]
+            depth += keep
         else:
             keep = kept.pop() if kept else True
+            depth -= keep and depth > 0
         if keep:
             out.append(match.group(0))
     out.append(html[pos:])
@@ -336,10 +350,13 @@ def drop_empty_elements(html: str, *, cascade: bool = True) -> str:
 
 
 def wrap_loose_inline(html: str) -> str:
-    """Put text and inline elements that sit between blocks into paragraphs of their own.
+    """Put text and inline elements that sit between blocks into paragraphs of their own, and unwrap the
+    layout containers the sanitizer let through (`<div>`, `<section>`...) without gluing their texts.
 
-    Unwrapping layout `<div>`s and `<span>`s leaves such runs behind (a trailing "Source" link,
-    a dateline); as paragraphs they read, render and extract like the rest of the text.
+    Each container's loose text becomes a paragraph of its own (two `<div>` cards read as two paragraphs,
+    not one run of words); inside a paragraph-like block (a list item, a cell) a container's end is a line
+    break. A trailing "Source" link, a dateline, left between blocks, reads, renders and extracts like the
+    rest of the text.
     """
     from lxml import etree
     from lxml import html as lxml_html
@@ -347,7 +364,7 @@ def wrap_loose_inline(html: str) -> str:
     root = lxml_html.fragment_fromstring(html or "<p></p>", create_parent="div")
     if all(child.tag in _BLOCK_TAGS for child in root) and not (root.text or "").strip() and not any(
         (child.tail or "").strip() for child in root
-    ):
+    ) and ("<" not in html or not _CONTAINER_TAG.search(html)):
         return html
     out: list[str] = []
     run: list[str] = []
@@ -359,19 +376,39 @@ def wrap_loose_inline(html: str) -> str:
             out.append(f"<p>{text}</p>")
         run.clear()
 
-    run.append(html_lib.escape(root.text or "", quote=False))
-    for child in root:
-        tail = html_lib.escape(child.tail or "", quote=False)
-        child.tail = None
-        markup = etree.tostring(child, encoding="unicode", method="html")
-        if child.tag in _BLOCK_TAGS:
-            flush()
-            out.append(markup)
-        else:
-            run.append(markup)
-        run.append(tail)
+    def flatten(parent: etree._Element) -> None:
+        run.append(html_lib.escape(parent.text or "", quote=False))
+        for child in parent:
+            tail = html_lib.escape(child.tail or "", quote=False)
+            child.tail = None
+            if child.tag in CONTAINER_TAGS:
+                flush()
+                flatten(child)  # as deep as limit_nesting allows
+                flush()
+            else:
+                _unwrap_containers(child)
+                markup = etree.tostring(child, encoding="unicode", method="html")
+                if child.tag in _BLOCK_TAGS:
+                    flush()
+                    out.append(markup)
+                else:
+                    run.append(markup)
+            run.append(tail)
+
+    flatten(root)
     flush()
     return "\n".join(out)
+
+
+def _unwrap_containers(element: Any) -> None:
+    """Drop the container tags inside a block or inline element, keeping their content; a container that
+    more content follows ends with a line break, so that its words stay apart from the next ones."""
+    from lxml import html as lxml_html
+
+    for container in [e for e in element.iterdescendants() if e.tag in CONTAINER_TAGS][::-1]:
+        if (container.tail and container.tail.strip()) or container.getnext() is not None:
+            container.append(lxml_html.Element("br"))
+        container.drop_tag()
 
 
 def strip_shortcodes(html: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 # One post's body (config.Settings.max_post_bytes): normalizing a 5 MB Markdown post peaks at ~310 MB
@@ -57,6 +58,11 @@ def check_nesting(value: Any, limit: int = MAX_NESTING) -> None:
         pending.extend((child, depth + 1) for child in children)
 
 
+# Half of a UTF-16 pair, alone: JSON's "\ud800" and YAML's "\ud800" escapes decode to one; UTF-8 cannot hold it.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE_NOTE = "lone UTF-16 surrogate (an escape like \\ud800 with no pair) replaced by U+FFFD"
+
+
 def json_safe(value: Any, path: str, warnings: list[str]) -> Any:
     """The value with what JSON cannot hold made text: `NaN`/`Infinity` and integers too long to print.
 
@@ -84,4 +90,7 @@ def _safe(value: Any, path: str, warnings: list[str]) -> Any:
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _MAX_INT_BITS:
         warnings.append(f"{path[:200]}: integer of {value.bit_length()} bits kept as hexadecimal text")
         return hex(value)
+    if isinstance(value, str) and LONE_SURROGATE.search(value):
+        warnings.append(f"{path[:200]}: {SURROGATE_NOTE}")
+        return LONE_SURROGATE.sub("\ufffd", value)
     return value

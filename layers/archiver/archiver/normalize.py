@@ -36,6 +36,9 @@ _FORMATTING_TAG = re.compile(
 # and isolates (U+202A-202E, U+2066-2069: "gnp.exe" shown as "exe.png"), and U+FFFE/U+FFFF.
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 _BREAKING = {"blockquote", "br", "center", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ol", "p", "ul"}
+MAX_QUOTE_DEPTH = 32
+MAX_MARKDOWN_NESTING = 64  # lists and quotes together; quotes alone stop at MAX_QUOTE_DEPTH
+_DEEP_QUOTE = re.compile(rf"^(?:[ \t]{{0,3}}>[ \t]?){{{MAX_QUOTE_DEPTH + 1},}}", re.MULTILINE)
 _ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-9;?]{0,32}[ -/]{0,4}[@-~]")  # ANSI/VT100 (colours, cursor)
 
 
@@ -47,7 +50,7 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
     body's size in memory, and the raw bytes are archived either way.
     """
     check_post_size(raw.body, max_post_bytes)
-    raw = _repair_encoding(raw)
+    raw = _repair_surrogates(_repair_encoding(raw))
     warnings = list(raw.warnings)
     # Relative links resolve against the document's own URL (RFC 3986) when known, else the site's.
     document_url = _document_url(raw, origin)
@@ -58,6 +61,7 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
     body = raw.body
     template_tags = raw.format == "frontmatter"  # Liquid / Hugo tags only mean something in site sources
     if raw.body_format == "markdown":
+        body = flatten_quotes(body, warnings)
         body = render_markdown(clean_html.strip_template_tags(body, markdown=True) if template_tags else body)
         template_tags = False  # done before rendering: `{% raw %}` text must not be stripped twice
     content_html = clean_html.clean(
@@ -131,6 +135,24 @@ def _repair_encoding(raw: RawPost) -> RawPost:
     return replace(repaired, warnings=[*raw.warnings, f"{mojibake.WARNING}: {', '.join(changed)}"])
 
 
+def _repair_surrogates(raw: RawPost) -> RawPost:
+    """Lone UTF-16 surrogates (from a `\ud800` escape in JSON or YAML) as U+FFFD, with a warning naming the
+    fields: no UTF-8 document could hold them. (front_matter and extra are repaired by limits.json_safe.)"""
+    fields = (raw.title, raw.body, raw.excerpt, raw.url, raw.canonical_url, raw.image, raw.site_name, raw.site_url,
+              raw.original_id, *raw.authors, *raw.categories, *raw.tags)
+    if not any(isinstance(f, str) and limits.LONE_SURROGATE.search(f) for f in fields):
+        return raw
+
+    def fix(value: Any) -> Any:
+        return limits.LONE_SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
+
+    repaired = replace(raw, **_each_text_field(raw, fix), **{name: fix(getattr(raw, name)) for name in _URL_FIELDS})
+    changed = [name for name in (*_TEXT_FIELDS, *_TERM_FIELDS, *_URL_FIELDS)
+               if getattr(repaired, name) != getattr(raw, name)]
+    return replace(repaired, warnings=[*raw.warnings, f"{', '.join(changed)}: {limits.SURROGATE_NOTE}"])
+
+
+_URL_FIELDS = ("url", "canonical_url", "image", "site_name", "site_url", "original_id")
 _TEXT_FIELDS = ("title", "body", "excerpt")
 _TERM_FIELDS = ("authors", "categories", "tags")
 
@@ -149,6 +171,15 @@ def detect_language(text: str) -> str | None:
     return guess(text[:LANGUAGE_SAMPLE])
 
 
+def flatten_quotes(text: str, warnings: list[str]) -> str:
+    """Quotes nested deeper than MAX_QUOTE_DEPTH flattened to that depth (with a warning): the renderer's
+    own nesting limit would drop their text."""
+    if ">" * (MAX_QUOTE_DEPTH + 1) not in text.replace(" ", "") or not _DEEP_QUOTE.search(text):
+        return text
+    warnings.append(f"Markdown quotes nested over {MAX_QUOTE_DEPTH} levels: flattened, text kept")
+    return _DEEP_QUOTE.sub("> " * MAX_QUOTE_DEPTH, text)
+
+
 def render_markdown(text: str) -> str:
     """CommonMark with tables, strikethrough and footnotes (`[^1]`); inline HTML passes through to the sanitizer."""
     return _markdown().render(text)
@@ -159,7 +190,9 @@ def _markdown() -> Any:
     from markdown_it import MarkdownIt  # only Markdown inputs pay for this import
     from mdit_py_plugins.footnote import footnote_plugin
 
-    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).use(footnote_plugin)
+    # Nesting beyond maxNesting is dropped by markdown-it: deep quotes are flattened first (flatten_quotes).
+    md = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_MARKDOWN_NESTING})
+    md.enable(["table", "strikethrough"]).use(footnote_plugin)
     md.add_render_rule("footnote_anchor", lambda *args: "")  # the "↩︎" back-link is navigation, not text
     return md
 

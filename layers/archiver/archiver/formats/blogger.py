@@ -32,6 +32,7 @@ _MEDIA = "{http://search.yahoo.com/mrss/}"
 
 # Kinds that are posts; comments are attached to their post; anything else is blog configuration.
 _POST_KINDS = frozenset({"post", "page"})
+_POST_OR_PAGE = re.compile(r"\.(?:post|page)-(\d+)$")
 # Takeout statuses, as post statuses of the archive.
 _STATUSES = {"LIVE": "publish", "DRAFT": "draft", "SCHEDULED": "future", "SOFT_TRASHED": "trash",
              "DELETED": "trash", "IMPORTED": "publish"}
@@ -108,6 +109,11 @@ def _reply_to(entry: etree._Element) -> str | None:
         return parent
     reply = entry.find(f"{_THREAD}in-reply-to")
     return reply.get("ref") if reply is not None else None
+
+
+def _entry_key(entry_id: str) -> str:
+    """A post's or page's id as comments name it: a comment on page `blog-1.page-7` says `blog-1.post-7`."""
+    return _POST_OR_PAGE.sub(r".entry-\1", entry_id)
 
 
 def _comment(entry: etree._Element) -> dict[str, Any]:
@@ -213,13 +219,13 @@ def parse(item: Input) -> Iterator[RawPost]:
         held = f"{counted}; {sum(map(len, comments.values()))} comments" if comments else counted
         raise ParseError(f"{item.name or 'Blogger export'}: no posts or pages in the export ({held})", code="no_posts")
     export: dict[str, Any] = {"entries_not_posts": dict(sorted(others.items()))} if others else {}
-    by_id = {post.original_id: post for post in posts if post.original_id}
-    orphans = sum(len(c) for parent, c in comments.items() if parent not in by_id)
+    by_id = {_entry_key(post.original_id): post for post in posts if post.original_id}
+    orphans = sum(len(c) for parent, c in comments.items() if _entry_key(parent) not in by_id)
     if orphans:
         export["comments_without_post"] = orphans
     for parent, found in comments.items():
-        if parent in by_id:
-            by_id[parent].extra["comments"] = found
+        if _entry_key(parent) in by_id:
+            by_id[_entry_key(parent)].extra.setdefault("comments", []).extend(found)
     for post in posts:
         if export:
             post.extra["export"] = export

@@ -20,7 +20,7 @@ from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler
 
 from archiver import limits
 from archiver.decoding import decode_text
-from archiver.errors import FrontMatterError, ParseError
+from archiver.errors import FrontMatterError, ParseError, UnsupportedFormat
 from archiver.model import Input, RawPost
 
 NAME = "frontmatter"
@@ -33,6 +33,8 @@ _PATH_DATE = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})(?:/|$)")
 _HTML_BLOCK = re.compile(r"<(p|div|br|table|blockquote|h[1-6]|ul|ol|figure|section|article)\b", re.I)
 # Indentation within the line only: `\s*` here would rescan every run of blank lines from each line.
 _MARKDOWN_BLOCK = re.compile(r"^(#{1,6} |```|[ \t]*[-*+] \S|[ \t]*\d+\. \S|\[[^\]\n]+\]: )", re.M)
+# Markdown that HTML never writes: a `[text](url)` link or `**strong**` (not `__x__`: code says `__init__`).
+_MARKDOWN_INLINE = re.compile(r"\[[^\[\]\n]+\]\([^()\s]+\)|\*\*[^*\s][^*\n]*\*\*")
 # A page that only sends readers elsewhere (jekyll-redirect-from's `redirect_to`, go.dev's `redirect`).
 _REDIRECT_KEYS = ("redirect_to", "redirect", "redirect_url")
 _WORDPRESS_KEYS = {"post_title", "post_date", "post_excerpt", "ID"}
@@ -206,8 +208,13 @@ def sniff(head: bytes, name: str) -> bool:
 
 def parse(item: Input) -> Iterator[RawPost]:
     decoded = decode_text(item.read_bytes())  # UTF-8, else UTF-16 or a legacy encoding, named in a warning
-    meta, body, warnings = split(decoded.text.replace("\r\n", "\n"))
+    text = decoded.text.replace("\r\n", "\n")
+    meta, body, warnings = split(text)
     warnings[:0] = decoded.warnings
+    if not body.strip() and text.lstrip("\ufeff \t\n").startswith("{"):
+        # A JSON document alone, pretty-printed, is no Hugo post with JSON front matter: an export in a
+        # format not known here. It must not become an empty post.
+        raise UnsupportedFormat(f"{item.name or 'input'} is a JSON document in no known post format")
     if PurePosixPath(item.name).stem == "_index" or (_SECTION_KEYS & meta.keys() and not body.strip()):
         raise ParseError(f"{item.name or 'input'} is a section page (Hugo/Zola `_index`), not a post",
                          code="not_a_post")
@@ -260,6 +267,7 @@ def to_raw_post(meta: dict[str, Any], body: str, name: str, warnings: list[str])
     if isinstance(path, str):
         extra["path"] = path
     url = first(meta, "permalink", "url", "link")
+    taxonomies = meta.get("taxonomies") if isinstance(meta.get("taxonomies"), dict) else {}  # Zola's terms
     return RawPost(
         format=NAME,
         body=body,
@@ -271,8 +279,8 @@ def to_raw_post(meta: dict[str, Any], body: str, name: str, warnings: list[str])
         authors=names(first(meta, "authors", "author", "post_author")),
         published=published,
         updated=first(meta, "last_modified_at", "lastmod", "updated", "modified", "post_modified"),
-        categories=terms(meta, "categories", "category", "original_cats"),
-        tags=terms(meta, "tags", "tag", "keywords"),
+        categories=terms(meta, "categories", "category", "original_cats") or terms(taxonomies, "categories"),
+        tags=terms(meta, "tags", "tag", "keywords") or terms(taxonomies, "tags"),
         excerpt=text_value(first(meta, "excerpt", "post_excerpt", "description", "summary")),
         status=_status(meta),
         language=text_value(first(meta, "lang", "language", "locale")),
@@ -387,9 +395,12 @@ def _date_from_file_name(stem: str) -> tuple[str | None, str | None]:
 
 
 def _body_format(body: str, name: str) -> str:
+    """HTML for an `.html` file, or a body of HTML blocks with no Markdown in it (a WordPress export's
+    scraped markup, which CommonMark would break at its blank lines and indentation); else Markdown, which
+    passes raw HTML blocks through as CommonMark says."""
     suffix = PurePosixPath(name).suffix.lower()
     if suffix in HTML_SUFFIXES:
         return "html"
-    if _HTML_BLOCK.search(body) and not _MARKDOWN_BLOCK.search(body):
+    if _HTML_BLOCK.search(body) and not _MARKDOWN_BLOCK.search(body) and not _MARKDOWN_INLINE.search(body):
         return "html"
     return "markdown"

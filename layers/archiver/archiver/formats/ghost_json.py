@@ -21,7 +21,8 @@ from archiver.model import Input, RawPost
 
 NAME = "ghost_json"
 
-_EXPORT = re.compile(rb'^\{\s*(?:"db"\s*:\s*\[\s*\{\s*)?"meta"\s*:\s*\{[^{}]*"exported_on"')
+_EXPORT = re.compile(rb'^\{\s*(?:"db"\s*:\s*\[\s*\{\s*)?"meta"\s*:\s*\{[^{}]*"exported_on"'
+                     rb'|^\{\s*"db"\s*:\s*\[\s*\{\s*"(?:meta|data)"\s*:\s*\{')  # the `db[].data` shape
 _API = re.compile(rb'^\{\s*"posts"\s*:\s*\[\s*\{')
 _API_HALLMARKS = (b'"uuid"', b'"lexical"', b'"mobiledoc"', b'"comment_id"')
 _GHOST_URL = "__GHOST_URL__"
@@ -30,7 +31,8 @@ _BIG_KEYS = ("html", "lexical", "mobiledoc", "plaintext", "markdown")
 
 
 def sniff(head: bytes, name: str) -> bool:
-    """A Ghost export (`meta.exported_on` first) or a Ghost API `{"posts": [...]}` response."""
+    """A Ghost export (`meta.exported_on` first, or the `{"db": [{"meta"|"data": ...}]}` shape) or a Ghost
+    API `{"posts": [...]}` response."""
     head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if _EXPORT.match(head):
         return True

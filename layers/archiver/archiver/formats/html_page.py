@@ -19,6 +19,7 @@ from archiver.formats import h_feed
 from archiver.model import Input, RawPost
 
 NAME = "html"
+MAX_PAGE_DEPTH = 200  # elements nested deeper are unwrapped before parsing (see `_parsed`)
 MIN_CONTENT_WORDS = 20  # fewer words than this in the body is reported as a warning
 
 _LEADING = re.compile(rb"\A(?:\s+|<!--.*?-->)*", re.DOTALL)
@@ -142,11 +143,20 @@ def _refuse_redirect_page(tree: Any, name: str) -> None:
     raise ParseError(f"{name or 'input'} is a redirect page{where}, not a post", code="not_a_post")
 
 
+def _parsed(markup: str) -> tuple[Any, bool]:
+    """The page's tree, and whether the parser stopped at its depth limit (and so lost what lay deeper)."""
+    from lxml import html as lxml_html
+
+    parser = lxml_html.HTMLParser()
+    tree = lxml_html.document_fromstring(markup, parser=parser)
+    return tree, any("Excessive depth" in error.message for error in parser.error_log)
+
+
 def parse(item: Input) -> Iterator[RawPost]:
     """One RawPost per page: the main content as HTML, with the page's metadata."""
     from lxml import etree
-    from lxml import html as lxml_html
 
+    from archiver.clean_html import limit_nesting
     from archiver.extract.content import extract_content
     from archiver.extract.images import article_images, resolve_lazy_images
     from archiver.extract.metadata import extract_metadata
@@ -157,7 +167,11 @@ def parse(item: Input) -> Iterator[RawPost]:
     if not markup.strip():
         raise ParseError(f"{item.name or 'input'}: empty HTML page")
     try:
-        tree = lxml_html.document_fromstring(markup)
+        tree, too_deep = _parsed(markup)
+        if too_deep:  # libxml2 (lxml, trafilatura) drops what lies deeper than 256 levels: flatten, keep the words
+            markup = limit_nesting(markup, MAX_PAGE_DEPTH, structure_depth=MAX_PAGE_DEPTH + 40)
+            tree, _ = _parsed(markup)
+            warnings.append(f"markup nested over 256 levels deep: flattened past {MAX_PAGE_DEPTH}, text kept")
     except (etree.ParserError, ValueError) as exc:
         raise ParseError(f"{item.name or 'input'}: unparseable HTML: {exc}") from exc
 

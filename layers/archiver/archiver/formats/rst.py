@@ -36,6 +36,7 @@ _OPENING = re.compile(
     r"|\A\s*\.\. title:",  # Nikola's metadata comments
 )
 _MAX_WARNINGS = 10
+_INLINE_MATH = re.compile(r'<tt class="math">([^<]*)</tt>')  # docutils' LaTeX math output, as code
 
 
 def sniff(head: bytes, name: str) -> bool:
@@ -54,6 +55,9 @@ def _settings(warnings: io.StringIO) -> dict[str, Any]:
         "warning_stream": warnings,
         "traceback": True,  # raise instead of printing and returning nothing
         "syntax_highlight": "none",  # no Pygments needed: code stays a plain literal block
+        # Math as its TeX source in <code class="math"> / <pre class="math">: readable as it is, where the
+        # sanitizer removes MathML (`math` elements) with their content.
+        "math_output": "LaTeX",
         "_disable_config": True,  # no docutils.conf from the working directory
         "embed_stylesheet": False,
         "stylesheet_path": "",
@@ -116,7 +120,7 @@ def render(text: str) -> tuple[str, str | None, dict[str, str], list[str]]:
         # docutils raises these on input it cannot structure at all (e.g. broken tables in odd places)
         raise ParseError(f"reStructuredText could not be read: {type(exc).__name__}: {exc}") from exc
     title = doctree.get("title") or None
-    return writer.parts["fragment"], title, meta, warnings
+    return _INLINE_MATH.sub(r"<code>\1</code>", writer.parts["fragment"]), title, meta, warnings
 
 
 def parse(item: Input) -> Iterator[RawPost]:
