@@ -7,6 +7,7 @@ exactly as in AWS, and the tests hand the handler the SQS batches Lambda would b
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
@@ -286,3 +287,31 @@ def test_event_naming_a_deleted_version_records_it_gone(function: LocalFunction)
     outcome = function.store.get_outcome(function.resources.inbox_bucket, GOOD)
     assert outcome["status"] == "gone" and outcome["error"]["code"] == "object_gone"
     assert version_id in outcome["error"]["message"]
+
+
+@pytest.mark.parametrize("event", ["s3:TestEvent", "sqs-fetch-job.json"])
+def test_an_invocation_with_nothing_to_count_prints_no_metrics_warning(function: LocalFunction, event: str) -> None:
+    """S3's s3:TestEvent (on every local stack start) and a fetch job whose sources are gone count nothing:
+    normal, and not worth Powertools' "No application metrics to publish" UserWarning on each invocation."""
+    if event == "s3:TestEvent":
+        invocation, keys = queued_batch(function)  # the clean stack's queue holds only S3's test event
+        assert list(keys.values()) == ["s3:TestEvent"]
+    else:
+        invocation = json.loads((REPO_ROOT / "events" / event).read_text("utf-8"))
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert function.invoke(invocation) == {"batchItemFailures": []}
+
+    assert [str(w.message) for w in caught if "metrics" in str(w.message)] == []
+
+
+def test_an_invocation_that_counts_publishes_its_metrics(function: LocalFunction, capsys) -> None:
+    drop(function, GOOD, (SAMPLES / GOOD).read_bytes())
+    event, _ = queued_batch(function)
+    capsys.readouterr()
+
+    function.invoke(event)
+
+    blobs = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith('{"_aws"')]
+    assert [blob["InputsArchived"] for blob in blobs] == [[1.0]]
