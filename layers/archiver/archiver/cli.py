@@ -49,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="archiver", description="Archive blog and news posts.")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    normalize = commands.add_parser("normalize", help="print each post of the inputs as JSON Lines (no AWS)")
+    normalize = commands.add_parser("normalize", help="print each post of the inputs as JSON Lines (no AWS); an "
+                                                      "input over $MAX_INPUT_BYTES (200 MiB) is refused, as the inbox "
+                                                      "refuses it")
     normalize.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     normalize.add_argument("--timezone", default="UTC", help="zone for dates written without one (default UTC)")
     normalize.set_defaults(run=_normalize)
@@ -288,19 +290,23 @@ class _FileFailed(Exception):
 
 def _each_normalized(path: Path, default_tz: tzinfo = UTC) -> Iterator[Post]:
     """The file's posts one at a time; raises _FileFailed (after a one-line error on stderr) when the
-    file cannot be read or normalized. The file is read in pieces by formats that stream.
+    file cannot be read or normalized. The file is read in pieces by formats that stream; one over the
+    inbox's size limit (MAX_INPUT_BYTES) is refused before it is read.
 
     Any exception, even a bug, is that file's failure: the caller goes on with the next file.
     """
+    from archiver.config import Settings
     from archiver.model import Input, Origin
     from archiver.pipeline import each_normalized
 
+    limits = Settings.from_env()  # the inbox's limits: what the archive would refuse is not read here either
     if not path.is_file():
         _report(path, "unreadable", "read", "not a file" if path.exists() else "No such file or directory")
         raise _FileFailed
     item = Input.from_file(path, name=path.name, origin=Origin(kind="file", uri=str(path.resolve())))
     try:
-        yield from each_normalized(item, default_tz=default_tz)
+        yield from each_normalized(item, default_tz=default_tz, max_bytes=limits.max_input_bytes,
+                                   max_post_bytes=limits.max_post_bytes)
     except ArchiverError as exc:
         _report(path, exc.code, exc.stage, exc.message)
         raise _FileFailed from exc
