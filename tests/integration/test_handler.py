@@ -315,3 +315,49 @@ def test_an_invocation_that_counts_publishes_its_metrics(function: LocalFunction
 
     blobs = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith('{"_aws"')]
     assert [blob["InputsArchived"] for blob in blobs] == [[1.0]]
+
+
+def assert_reverted(function: LocalFunction, key: str, v1: bytes, v2: bytes) -> None:
+    """The key was uploaded with v1, v2, then v1 again: three outcomes, and v1's content is LATEST again
+    as the post's third version (a revert is an edit like any other)."""
+    inbox, archive = function.resources.inbox_bucket, function.resources.archive_bucket
+    records = [r for r in function.store.list_input_records(f"{inbox}/{key}") if "chunk" not in r]
+    assert sorted(r["status"] for r in records) == ["archived"] * 3
+    inbox_versions = function.aws.client("s3").list_object_versions(Bucket=inbox, Prefix=key)["Versions"]
+    assert {r["version_id"] for r in records} == {v["VersionId"] for v in inbox_versions}  # one outcome per upload
+    [post_id] = {post_id for r in records for post_id in r["post_ids"]}
+    versions = function.store.list_versions(post_id)
+    assert [v["version"] for v in versions] == [1, 2, 3]
+    s3 = function.aws.client("s3")
+    raws = [s3.get_object(Bucket=archive, Key=v["raw_key"])["Body"].read() for v in versions]
+    assert raws == [v1, v2, v1]
+    latest = function.store.get_post(post_id)
+    assert (latest["version"], latest["content_sha256"]) == (3, versions[0]["content_sha256"])
+    document = json.loads(s3.get_object(Bucket=archive, Key=latest["json_key"])["Body"].read())
+    assert document["version"] == 3 and "no date has been set" in document["text"]
+
+
+def test_a_revert_named_by_version_ids_is_archived_as_a_new_version(function: LocalFunction) -> None:
+    """Direct S3 events, as AWS sends them for the versioned inbox: each names its object's versionId."""
+    v1 = (SAMPLES / GOOD).read_bytes()
+    v2 = v1.replace(b"no date has been set", b"talks resume on Friday")
+    for body in (v1, v2, v1):
+        version = drop(function, GOOD, body)
+        assert function.invoke(sample_event(function, "s3-put.json", GOOD, version)) == {"archived": 1}
+
+    assert_reverted(function, GOOD, v1, v2)
+
+
+@pytest.mark.parametrize("handled", ["after each upload", "after the three uploads"])
+def test_a_revert_through_the_local_stack_is_archived_as_a_new_version(function: LocalFunction, handled: str) -> None:
+    """The local stack's wiring: inbox -> queue -> handler. moto's notifications carry no versionId, and the
+    third upload has the first one's ETag: still a new upload, not a redelivery."""
+    v1 = (SAMPLES / GOOD).read_bytes()
+    v2 = v1.replace(b"no date has been set", b"talks resume on Friday")
+    for body in (v1, v2, v1):
+        drop(function, GOOD, body)
+        if handled == "after each upload":
+            function.drain_queue()
+    function.drain_queue()
+
+    assert_reverted(function, GOOD, v1, v2)
