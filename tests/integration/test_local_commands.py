@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.local.runner import inbox_keys
+from archiver.local.keys import inbox_keys
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = REPO_ROOT / "events" / "samples"

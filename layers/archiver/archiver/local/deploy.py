@@ -484,7 +484,8 @@ def archive_through_stack(aws: Any, stack_name: str, paths: list[Path]) -> list[
     The handler runs in-process (moto runs no Lambda without Docker) with the environment Lambda
     holds for the stack's function, as `archiver local ingest` does for the template's resources.
     """
-    from archiver.local.runner import LocalFunction, inbox_keys
+    from archiver.local.keys import inbox_keys
+    from archiver.local.runner import LocalFunction
 
     resources = stack_resources(aws.client, stack_name)
     function = LocalFunction(aws, resources)
