@@ -485,20 +485,19 @@ def archive_through_stack(aws: Any, stack_name: str, paths: list[Path]) -> list[
     holds for the stack's function, as `archiver local ingest` does for the template's resources.
     """
     from archiver.local.keys import inbox_keys
-    from archiver.local.runner import LocalFunction
+    from archiver.local.runner import LocalFunction, drop_files
 
     resources = stack_resources(aws.client, stack_name)
     function = LocalFunction(aws, resources)
-    s3 = aws.client("s3")
-    keys = inbox_keys(paths)
-    for path, key in zip(paths, keys, strict=True):
-        with path.open("rb") as body:
-            s3.put_object(Bucket=resources.inbox_bucket, Key=key, Body=body)
+    dropped = drop_files(aws.client("s3"), function.store, resources.inbox_bucket, paths, inbox_keys(paths))
     function.drain_queue()
     lines = []
-    for key in keys:
-        record = function.store.get_outcome(resources.inbox_bucket, key) or {"status": "not_processed"}
-        lines.append({"stack": stack_name, "key": key, "status": record["status"],
+    for drop in dropped:
+        if drop.refused:
+            lines.append({"stack": stack_name, **drop.line()})
+            continue
+        record = function.store.get_outcome(resources.inbox_bucket, drop.key) or {"status": "not_processed"}
+        lines.append({"stack": stack_name, "key": drop.key, "status": record["status"],
                       "post_ids": record.get("post_ids", []), "error": record.get("error")})
     return lines
 
