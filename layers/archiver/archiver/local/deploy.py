@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from archiver.deployment import is_local_endpoint
 from archiver.errors import ArchiverError
 from archiver.local.stack import (
     REGION,
@@ -38,7 +39,6 @@ from archiver.local.template import find_template, load_template, resolve
 
 # Where packaged code and templates go, as SAM's managed bucket in AWS (one for every local stack).
 ARTIFACTS_BUCKET = "post-archiver-local-artifacts"
-LOCAL_HOSTS = ("127.0.0.1", "localhost")
 # The template's outputs that name what the local runner serves (stack_resources).
 SERVED_OUTPUTS = ("InboxBucketName", "ArchiveBucketName", "TableName", "InboxQueueUrl", "DeadLetterQueueUrl",
                   "FetchQueueUrl", "ArchiverFunctionName")
@@ -98,8 +98,7 @@ class Deployment:
 
 def check_local_endpoint(endpoint_url: str) -> None:
     """Refuse anything but a loopback endpoint: this module must never deploy into a real account."""
-    host = urlsplit(endpoint_url).hostname
-    if host not in LOCAL_HOSTS:
+    if not is_local_endpoint(endpoint_url):
         raise DeployError(f"{endpoint_url} is not a local endpoint (127.0.0.1 or localhost): "
                           "`archiver local deploy` only deploys into the embedded local AWS; use `make deploy` for AWS")
 
