@@ -5,6 +5,8 @@ No parsing, HTML or storage logic here; see the `archiver` package in layers/arc
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -69,6 +71,25 @@ raw_cache = RawCache(SETTINGS.spool_dir or None)  # the raw object chunks read, 
 DEFAULT_TZ = zone(SETTINGS.default_timezone)
 METRIC_BY_STATUS = {"archived": "InputsArchived", "duplicate": "InputsDuplicate", "failed": "InputsFailed",
                     "fanned_out": "InputsFannedOut", "gone": "InputsGone"}
+
+
+def publish_metrics(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """`metrics.log_metrics` for an invocation that may count nothing.
+
+    S3's s3:TestEvent (sent when the inbox's notification is configured, so on every local stack start)
+    and a fetch job whose sources are gone have no metric to publish, which is normal: Powertools'
+    decorator would print its "No application metrics to publish" UserWarning for each of them.
+    """
+
+    @functools.wraps(handler)
+    def publishing(event: dict[str, Any], context: LambdaContext) -> Any:
+        try:
+            return handler(event, context)
+        finally:  # as log_metrics: published even when the handler raises
+            if metrics.metric_set:
+                metrics.flush_metrics()
+
+    return publishing
 
 
 class InputFailed(ArchiverError):
@@ -210,7 +231,7 @@ def reprocess_batch(event: dict[str, Any], context: LambdaContext | None) -> dic
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
-@metrics.log_metrics
+@publish_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     kind = event_kind(event)
     logger.append_keys(trigger=kind)

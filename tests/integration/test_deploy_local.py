@@ -302,10 +302,10 @@ def test_local_up_refuses_state_with_a_stack(tmp_path: Path, capsys):
 
 
 def test_the_cli_s_stack_option_finds_a_local_stack_s_resources(two_stacks, local_aws):
-    from archiver.deployment import target_settings
+    from archiver.deployment import resolve_target
 
     deployment = next(iter(two_stacks.values()))
-    settings = target_settings(deployment.stack_name)  # AWS_ENDPOINT_URL points at the local AWS
+    settings = resolve_target(deployment.stack_name).settings  # AWS_ENDPOINT_URL points at the local AWS
     assert (settings.table_name, settings.archive_bucket, settings.inbox_bucket, settings.fetch_queue_url) == (
         deployment.outputs["TableName"], deployment.outputs["ArchiveBucketName"],
         deployment.outputs["InboxBucketName"], deployment.outputs["FetchQueueUrl"])

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from archiver.cli import main
-from archiver.local.runner import inbox_keys
+from archiver.local.keys import inbox_keys
 from archiver.schema import post_schema
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -173,4 +173,5 @@ def test_retry_all_archives_failed_inputs_and_leaves_finished_ones(
     assert function.store.get_outcome(inbox, GOOD)["status"] == "archived"
     assert function.store.get_outcome(inbox, other)["attempts"] == 1  # finished inputs are not run again
     assert cli(capsys, "failures", "--table", table) == (0, [])
-    assert cli(capsys, "retry", f"{inbox}/{GOOD}", "--table", table)[0] == 1  # nothing left to retry
+    assert cli(capsys, "retry", f"{inbox}/{GOOD}", "--table", table,
+               "--archive-bucket", function.resources.archive_bucket)[0] == 1  # nothing left to retry

@@ -7,6 +7,7 @@ exactly as in AWS, and the tests hand the handler the SQS batches Lambda would b
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
@@ -286,3 +287,77 @@ def test_event_naming_a_deleted_version_records_it_gone(function: LocalFunction)
     outcome = function.store.get_outcome(function.resources.inbox_bucket, GOOD)
     assert outcome["status"] == "gone" and outcome["error"]["code"] == "object_gone"
     assert version_id in outcome["error"]["message"]
+
+
+@pytest.mark.parametrize("event", ["s3:TestEvent", "sqs-fetch-job.json"])
+def test_an_invocation_with_nothing_to_count_prints_no_metrics_warning(function: LocalFunction, event: str) -> None:
+    """S3's s3:TestEvent (on every local stack start) and a fetch job whose sources are gone count nothing:
+    normal, and not worth Powertools' "No application metrics to publish" UserWarning on each invocation."""
+    if event == "s3:TestEvent":
+        invocation, keys = queued_batch(function)  # the clean stack's queue holds only S3's test event
+        assert list(keys.values()) == ["s3:TestEvent"]
+    else:
+        invocation = json.loads((REPO_ROOT / "events" / event).read_text("utf-8"))
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert function.invoke(invocation) == {"batchItemFailures": []}
+
+    assert [str(w.message) for w in caught if "metrics" in str(w.message)] == []
+
+
+def test_an_invocation_that_counts_publishes_its_metrics(function: LocalFunction, capsys) -> None:
+    drop(function, GOOD, (SAMPLES / GOOD).read_bytes())
+    event, _ = queued_batch(function)
+    capsys.readouterr()
+
+    function.invoke(event)
+
+    blobs = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith('{"_aws"')]
+    assert [blob["InputsArchived"] for blob in blobs] == [[1.0]]
+
+
+def assert_reverted(function: LocalFunction, key: str, v1: bytes, v2: bytes) -> None:
+    """The key was uploaded with v1, v2, then v1 again: three outcomes, and v1's content is LATEST again
+    as the post's third version (a revert is an edit like any other)."""
+    inbox, archive = function.resources.inbox_bucket, function.resources.archive_bucket
+    records = [r for r in function.store.list_input_records(f"{inbox}/{key}") if "chunk" not in r]
+    assert sorted(r["status"] for r in records) == ["archived"] * 3
+    inbox_versions = function.aws.client("s3").list_object_versions(Bucket=inbox, Prefix=key)["Versions"]
+    assert {r["version_id"] for r in records} == {v["VersionId"] for v in inbox_versions}  # one outcome per upload
+    [post_id] = {post_id for r in records for post_id in r["post_ids"]}
+    versions = function.store.list_versions(post_id)
+    assert [v["version"] for v in versions] == [1, 2, 3]
+    s3 = function.aws.client("s3")
+    raws = [s3.get_object(Bucket=archive, Key=v["raw_key"])["Body"].read() for v in versions]
+    assert raws == [v1, v2, v1]
+    latest = function.store.get_post(post_id)
+    assert (latest["version"], latest["content_sha256"]) == (3, versions[0]["content_sha256"])
+    document = json.loads(s3.get_object(Bucket=archive, Key=latest["json_key"])["Body"].read())
+    assert document["version"] == 3 and "no date has been set" in document["text"]
+
+
+def test_a_revert_named_by_version_ids_is_archived_as_a_new_version(function: LocalFunction) -> None:
+    """Direct S3 events, as AWS sends them for the versioned inbox: each names its object's versionId."""
+    v1 = (SAMPLES / GOOD).read_bytes()
+    v2 = v1.replace(b"no date has been set", b"talks resume on Friday")
+    for body in (v1, v2, v1):
+        version = drop(function, GOOD, body)
+        assert function.invoke(sample_event(function, "s3-put.json", GOOD, version)) == {"archived": 1}
+
+    assert_reverted(function, GOOD, v1, v2)
+
+
+@pytest.mark.parametrize("handled", ["after each upload", "after the three uploads"])
+def test_a_revert_through_the_local_stack_is_archived_as_a_new_version(function: LocalFunction, handled: str) -> None:
+    """The local stack's wiring: inbox -> queue -> handler. moto's notifications carry no versionId, and the
+    third upload has the first one's ETag: still a new upload, not a redelivery."""
+    v1 = (SAMPLES / GOOD).read_bytes()
+    v2 = v1.replace(b"no date has been set", b"talks resume on Friday")
+    for body in (v1, v2, v1):
+        drop(function, GOOD, body)
+        if handled == "after each upload":
+            function.drain_queue()
+    function.drain_queue()
+
+    assert_reverted(function, GOOD, v1, v2)

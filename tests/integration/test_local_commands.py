@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from archiver.local.runner import inbox_keys
+from archiver.local.keys import inbox_keys
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = REPO_ROOT / "events" / "samples"
@@ -112,3 +113,41 @@ def test_ingest_quiet_shows_no_progress(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["key"] == "post.md"
     assert "uploading" not in result.stderr and "archiving done" not in result.stderr
     assert "1 inputs: 1 archived" in result.stderr  # the summary stays
+
+
+def test_ingest_of_files_sharing_no_folder_keys_them_by_name_not_by_absolute_path(tmp_path: Path) -> None:
+    post = tmp_path / "mine.md"  # under /tmp, the sample under the checkout: they share only the root
+    post.write_text("---\ntitle: Mine\n---\nHello.\n")
+    result = archiver("local", "ingest", str(post), str(SAMPLES / "newswire-harbour-strike.txt"))
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(line["key"], line["status"]) for line in lines] == [
+        ("mine.md", "archived"), ("newswire-harbour-strike.txt", "archived")]
+
+
+def test_ingest_gives_a_bad_name_its_own_outcome_and_archives_the_other_files(tmp_path: Path) -> None:
+    """A name S3 or its XML cannot carry is encoded; a key over S3's 1,024 bytes fails that file alone,
+    its bytes still archived (for `archiver retry`), never the run."""
+    drop = tmp_path / "drop"
+    long_folder = drop.joinpath(*["d" * 200] * 6)
+    long_key = f"{long_folder.relative_to(drop).as_posix()}/too-long.md"  # 1,217 bytes
+    long_folder.mkdir(parents=True)
+    names = {"a\r\nb.md": "CRLF", os.fsdecode(b"caf\xe9.md"): "Latin-1", "plain.md": "Plain"}
+    for name, title in names.items():
+        (drop / name).write_text(f"---\ntitle: {title}\n---\nThe {title} body.\n")
+    (long_folder / "too-long.md").write_text("---\ntitle: Too long\n---\nA key S3 refuses.\n")
+
+    result = archiver("local", "ingest", str(drop), "--export", str(tmp_path / "out"))
+
+    assert result.returncode == 1, result.stderr  # one input failed
+    assert "Traceback" not in result.stderr
+    lines = {line["key"]: line for line in map(json.loads, result.stdout.splitlines())}
+    assert {key: line["status"] for key, line in lines.items()} == {
+        "a%0D%0Ab.md": "archived", "caf%E9.md": "archived", "plain.md": "archived",
+        long_key: "failed"}
+    [failed] = [line for line in lines.values() if line["status"] == "failed"]
+    assert (failed["error"]["code"], failed["error"]["stage"]) == ("key_too_long", "upload")
+    assert f"{len(long_key)} bytes" in failed["error"]["message"] and "1024" in failed["error"]["message"]
+    raw = tmp_path / "out" / "raw"
+    archived = {path.read_bytes() for path in raw.rglob("*") if path.is_file()}
+    assert (long_folder / "too-long.md").read_bytes() in archived

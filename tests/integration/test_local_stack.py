@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -139,3 +140,36 @@ def test_nested_local_aws_keeps_the_state_and_restores_the_environment(local_aws
 def test_local_aws_refuses_use_before_start(repo_root):
     with pytest.raises(RuntimeError, match="not started"):
         _ = LocalAWS(repo_root / "template.yaml").endpoint_url
+
+
+def test_concurrent_conditional_counter_updates_each_get_a_distinct_value(local_aws: LocalAWS):
+    """DynamoDB makes a conditional `SET v = v + 1` atomic; the local stack must too, or two local
+    writers claim one version number (moto's server handles each request on its own thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    writers, updates_each = 32, 10
+    table = local_aws.resources.table_name
+    key = {"pk": {"S": f"COUNTER#{uuid.uuid4().hex}"}, "sk": {"S": "LATEST"}}
+    # An item the size of a post's LATEST item: the server takes longer over each update, as it does in use.
+    fields = {f"field{i}": {"S": "x" * 200} for i in range(300)}
+    local_aws.client("dynamodb").put_item(TableName=table, Item={**key, **fields, "v": {"N": "0"}})
+    start = Barrier(writers)
+
+    def count(_: int) -> list[int]:
+        dynamodb = local_aws.client("dynamodb")  # a client (and connection pool) per thread
+        start.wait()
+        values = []
+        for _ in range(updates_each):
+            response = dynamodb.update_item(
+                TableName=table, Key=key, UpdateExpression="SET v = v + :one",
+                ConditionExpression="v < :cap",
+                ExpressionAttributeValues={":one": {"N": "1"}, ":cap": {"N": "100000"}},
+                ReturnValues="UPDATED_NEW")
+            values.append(int(response["Attributes"]["v"]["N"]))
+        return values
+
+    with ThreadPoolExecutor(writers) as pool:
+        values = [value for part in pool.map(count, range(writers)) for value in part]
+
+    assert sorted(values) == list(range(1, writers * updates_each + 1))

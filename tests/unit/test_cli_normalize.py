@@ -10,6 +10,7 @@ from pathlib import Path
 import jsonschema
 
 from archiver.cli import main
+from archiver.config import Settings
 from archiver.schema import post_schema
 
 SAMPLES = Path(__file__).resolve().parents[2] / "events" / "samples"
@@ -65,3 +66,35 @@ def test_python_dash_m_archiver_works() -> None:
     result = subprocess.run([sys.executable, "-m", "archiver", "normalize", str(sample)],
                             capture_output=True, text=True, check=True)
     assert json.loads(result.stdout)["id"]
+
+
+def test_an_input_over_the_ingest_size_limit_is_refused(tmp_path: Path, capsys) -> None:
+    """The limit the inbox applies (MAX_INPUT_BYTES, 200 MiB by default), so that `normalize` never reads
+    whole what the archive would refuse: a sparse file one byte over it, whose head looks like a JSON Feed."""
+    limit = Settings().max_input_bytes
+    feed = tmp_path / "feed.json"
+    with feed.open("wb") as out:
+        out.write(b'{"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": [')
+        out.truncate(limit + 1)  # a hole: no disk space taken
+
+    assert main(["normalize", str(feed)]) == 1
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [f"archiver: {feed}: input_too_large (read): {limit + 1} bytes is over the "
+                                f"{limit}-byte limit"]
+
+
+def test_the_size_limit_is_the_configured_one(tmp_path: Path, capsys, monkeypatch) -> None:
+    post = SAMPLES / "newswire-harbour-strike.txt"
+    size = post.stat().st_size
+    monkeypatch.setenv("MAX_INPUT_BYTES", str(size))
+    assert main(["normalize", str(post)]) == 0
+
+    monkeypatch.setenv("MAX_INPUT_BYTES", str(size - 1))
+    assert main(["normalize", str(post), "--timezone", "UTC"]) == 1
+    assert main(["copies", str(post)]) == 1
+
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 1  # the first run's post only
+    assert err.count("input_too_large (read)") == 2

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from archiver.local.keys import collect_inputs
 from archiver.local.progress import Progress
-from archiver.local.runner import collect_inputs
 from archiver.local.template import load_template
 from archiver.local.up import schedule_seconds
 

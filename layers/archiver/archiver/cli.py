@@ -1,4 +1,9 @@
-"""The `archiver` command: every subcommand only calls library functions."""
+"""The `archiver` command: every subcommand only calls library functions.
+
+Commands that touch AWS take `--stack NAME` and `--endpoint-url URL` and resolve where they act in
+archiver.deployment (one order for all). No traceback reaches a user: an error is one line,
+`archiver: <code>: <message>`, exit status 2; `--debug` shows the traceback too.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import io
 import json
 import os
 import sys
+import traceback
 from collections.abc import Iterator, Sequence
 from datetime import UTC, tzinfo
 from pathlib import Path
@@ -18,24 +24,58 @@ from archiver.local import DEFAULT_PORT as LOCAL_PORT
 from archiver.local import PORT_VARIABLE as LOCAL_PORT_VARIABLE
 
 if TYPE_CHECKING:
+    from archiver.deployment import Target
     from archiver.model import Post
-    from archiver.store import ArchiveStore
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ArchiverError, ValueError) as exc:  # a user's mistake or a refused URL: one line, no traceback
-        code = getattr(exc, "code", "invalid")
-        print(f"archiver: {code}: {' '.join(str(exc).split())}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # the reader went away (`archiver normalize ... | head`): stop quietly
         _silence_stdout()
         return 1
     except KeyboardInterrupt:
         print("archiver: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a user's mistake, a refused request, even a bug: one line, exit 2
+        if args.debug:
+            traceback.print_exc()
+        code, message = error_line(exc)
+        print(f"archiver: {code}: {message}", file=sys.stderr)
+        return 2
+
+
+def error_line(exc: BaseException) -> tuple[str, str]:
+    """The code and one-line message a user sees for an exception."""
+    if isinstance(exc, ArchiverError):
+        return exc.code, exc.message
+    if isinstance(exc, ValueError):  # a refused URL, a bad option value
+        return "invalid", _one_line(str(exc))
+    if type(exc).__module__.startswith("botocore."):
+        return _aws_error_line(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        code = {FileNotFoundError: "not_found", PermissionError: "permission_denied"}.get(type(exc), "os_error")
+        return code, _one_line(f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror)
+    return "internal_error", _one_line(f"{type(exc).__name__}: {exc} (--debug shows where)")
+
+
+def _aws_error_line(exc: BaseException) -> tuple[str, str]:
+    from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
+
+    if isinstance(exc, ClientError):  # AWS answered: its own error code (NoSuchBucket, AccessDenied...)
+        return str(exc.response.get("Error", {}).get("Code") or "aws_error"), _one_line(str(exc))
+    if isinstance(exc, NoCredentialsError):
+        return "no_credentials", "no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+    if isinstance(exc, NoRegionError):
+        return "not_configured", "no AWS region: set AWS_REGION, or pass --stack or --endpoint-url"
+    if isinstance(exc, EndpointConnectionError):
+        return "unreachable", _one_line(str(exc))
+    return "aws_error", _one_line(f"{type(exc).__name__}: {exc}")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:1000]
 
 
 def _silence_stdout() -> None:
@@ -47,26 +87,30 @@ def _silence_stdout() -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="archiver", description="Archive blog and news posts.")
+    parser.add_argument("--debug", action="store_true", help="on an error, show its traceback too")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    aws = _aws_options()
 
-    normalize = commands.add_parser("normalize", help="print each post of the inputs as JSON Lines (no AWS)")
+    normalize = _command(commands, "normalize", help="print each post of the inputs as JSON Lines (no AWS); an "
+                         "input over $MAX_INPUT_BYTES (200 MiB) is refused, as the inbox refuses it")
     normalize.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     normalize.add_argument("--timezone", default="UTC", help="zone for dates written without one (default UTC)")
     normalize.set_defaults(run=_normalize)
 
-    copies = commands.add_parser(
-        "copies", help="which posts are copies of one story: of local files, or of an archived post (--post)")
+    copies = _command(commands, "copies", parents=[aws],
+                      help="which posts are copies of one story: of local files, or of an archived post (--post)")
     copies.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     copies.add_argument("--post", metavar="ID", help="an archived post's id: list its copies in the table")
     copies.add_argument("--table", help="the archive table (default: $TABLE_NAME)")
     copies.set_defaults(run=_copies)
 
-    failures = commands.add_parser(
-        "failures", help="list inputs that failed or never finished (pending), as JSON Lines")
+    failures = _command(commands, "failures", parents=[aws],
+                        help="list inputs that failed or never finished (pending), as JSON Lines")
     failures.add_argument("--table", help="the archive table (default: $TABLE_NAME)")
     failures.set_defaults(run=_failures)
 
-    retry = commands.add_parser("retry", help="archive failed or unfinished inputs again, from their saved bytes")
+    retry = _command(commands, "retry", parents=[aws],
+                     help="archive failed or unfinished inputs again, from their saved bytes")
     which = retry.add_mutually_exclusive_group(required=True)
     which.add_argument("key", nargs="?", metavar="KEY", help="an input as `archiver failures` names it")
     which.add_argument("--all", action="store_true", help="every unfinished input (not those pending < 30 min)")
@@ -76,38 +120,34 @@ def _parser() -> argparse.ArgumentParser:
     retry.add_argument("--quiet", action="store_true", help="no progress on stderr (with --all)")
     retry.set_defaults(run=_retry)
 
-    _add_source_commands(commands)
+    _add_source_commands(commands, aws)
 
-    reprocess = commands.add_parser(
-        "reprocess", help="re-normalize archived posts from their archived originals; a new version only where "
-                          "the output changed")
+    reprocess = _command(commands, "reprocess", parents=[aws], help="re-normalize archived posts from their "
+                         "archived originals; a new version only where the output changed")
     reprocess.add_argument("--since", metavar="DATE",
                            help="only inputs archived on or after DATE (2026-01-31 or 2026-01-31T12:00:00Z)")
     reprocess.add_argument("--site", help="only the posts of this site (as in post keys: example.com)")
     reprocess.add_argument("--dry-run", action="store_true", help="count what would change, write nothing")
-    reprocess.add_argument("--stack", help="a deployed stack's name (default: TABLE_NAME, ARCHIVE_BUCKET from the "
-                                           "environment; AWS_ENDPOINT_URL for a local stack)")
     reprocess.add_argument("--timezone", help="zone for dates written without one (default: $DEFAULT_TIMEZONE)")
     reprocess.add_argument("--on-aws", action="store_true",
                            help="with --stack: start the stack's ReprocessStateMachine (Distributed Map, in "
                                 "batches on Lambda) instead of re-processing from this machine")
     reprocess.set_defaults(run=_reprocess)
 
-    schema = commands.add_parser("schema", help="print the JSON Schema of archived posts")
+    schema = _command(commands, "schema", help="print the JSON Schema of archived posts")
     schema.set_defaults(run=_schema)
 
-    local = commands.add_parser("local", help="run against an embedded local AWS (moto server)")
+    local = _command(commands, "local", help="run against an embedded local AWS (moto server)")
     local_commands = local.add_subparsers(required=True, metavar="COMMAND")
-    ingest = local_commands.add_parser(
-        "ingest", help="drop files (or folders, recursively) into the local inbox and archive them")
+    ingest = _command(local_commands, "ingest",
+                      help="drop files (or folders, recursively) into the local inbox and archive them")
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH",
                         help="files, or folders: their files recursively, keyed relative to the folder")
     ingest.add_argument("--export", type=Path, metavar="DIR", help="copy the archive bucket to DIR")
     ingest.add_argument("--template", type=Path, help="template.yaml (default: found from the current folder)")
     ingest.add_argument("--quiet", action="store_true", help="no progress on stderr")
     ingest.set_defaults(run=_local_ingest)
-    up = local_commands.add_parser(
-        "up", help="a live local stack: archive what is dropped into its inbox until Ctrl-C")
+    up = _command(local_commands, "up", help="a live local stack: archive what is dropped into its inbox until Ctrl-C")
     up.add_argument("--port", type=int, default=None,
                     help=f"the port on 127.0.0.1 (default: ${{{LOCAL_PORT_VARIABLE}}} or {LOCAL_PORT})")
     up.add_argument("--state", type=Path, metavar="DIR",
@@ -121,12 +161,13 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--parameter-overrides", nargs="+", default=[], metavar="KEY=VALUE",
                     help="with --stack: template parameters, as `sam deploy --parameter-overrides`")
     up.set_defaults(run=_local_up)
-    tick = local_commands.add_parser("tick", help="tell the running `archiver local up` to run the schedule now")
-    tick.add_argument("--endpoint", help="its endpoint (default: $AWS_ENDPOINT_URL, else http://127.0.0.1:PORT)")
+    tick = _command(local_commands, "tick", help="tell the running `archiver local up` to run the schedule now")
+    tick.add_argument("--endpoint-url", "--endpoint", dest="endpoint",
+                      help="its endpoint (default: $AWS_ENDPOINT_URL, else http://127.0.0.1:PORT)")
     tick.add_argument("--port", type=int, default=None,
                       help=f"its port (default: ${{{LOCAL_PORT_VARIABLE}}} or {LOCAL_PORT})")
     tick.set_defaults(run=_local_tick)
-    invoke = local_commands.add_parser("invoke", help="run the handler on a sample event")
+    invoke = _command(local_commands, "invoke", help="run the handler on a sample event")
     invoke.add_argument("event", type=Path, metavar="EVENT.json")
     invoke.add_argument("--file", type=Path, help="the object the event names (default: a bundled sample)")
     invoke.add_argument("--template", type=Path, help="template.yaml (default: found from the current folder)")
@@ -134,9 +175,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="run the built artifact of `make build-host` (e.g. .aws-sam/host) in a clean python3.12")
     invoke.add_argument("--python", help="with --built: the python3.12 to run it (default: the one that built it)")
     invoke.set_defaults(run=_local_invoke)
-    deploy = local_commands.add_parser(
-        "deploy", help="deploy template.yaml through the local CloudFormation (package, SAM transform, create or "
-                       "update), then apply by API what moto drops")
+    deploy = _command(local_commands, "deploy", help="deploy template.yaml through the local CloudFormation "
+                      "(package, SAM transform, create or update), then apply by API what moto drops")
     deploy.add_argument("--stack", required=True, help="the stack's name")
     deploy.add_argument("--endpoint-url", metavar="URL",
                         help="a running local AWS, e.g. http://127.0.0.1:PORT of `archiver local up` (default: an "
@@ -150,13 +190,33 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_source_commands(commands: argparse._SubParsersAction) -> None:
-    where = argparse.ArgumentParser(add_help=False)
-    where.add_argument("--stack", help="a deployed stack's name (default: TABLE_NAME, ARCHIVE_BUCKET... from the "
-                                       "environment; AWS_ENDPOINT_URL for a local stack)")
-    sources = commands.add_parser("sources", help="register and inspect the sources that the schedule fetches")
+def _aws_options() -> argparse.ArgumentParser:
+    """Where a command that touches AWS acts (resolved by archiver.deployment, in one order for all)."""
+    aws = argparse.ArgumentParser(add_help=False)
+    aws.add_argument("--stack", metavar="NAME",
+                     help="a deployed stack (name or ARN): its outputs name the table, buckets and queues "
+                          "(default: TABLE_NAME, ARCHIVE_BUCKET... from the environment)")
+    aws.add_argument("--endpoint-url", metavar="URL",
+                     help="an AWS endpoint, e.g. http://127.0.0.1:4566 for a local stack (default: $AWS_ENDPOINT_URL)")
+    return aws
+
+
+# `--debug` after a command too (`archiver retry --all --debug`), as before it; SUPPRESS keeps the main
+# parser's value when it is not repeated there.
+_DEBUG = argparse.ArgumentParser(add_help=False)
+_DEBUG.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
+def _command(commands: argparse._SubParsersAction, name: str, *, parents: Sequence[argparse.ArgumentParser] = (),
+             **kwargs: object) -> argparse.ArgumentParser:
+    """A subcommand that takes --debug as the main command does."""
+    return commands.add_parser(name, parents=[_DEBUG, *parents], **kwargs)
+
+
+def _add_source_commands(commands: argparse._SubParsersAction, where: argparse.ArgumentParser) -> None:
+    sources = _command(commands, "sources", help="register and inspect the sources that the schedule fetches")
     actions = sources.add_subparsers(required=True, metavar="ACTION")
-    add = actions.add_parser("add", parents=[where], help="add a feed, WordPress site, sitemap or article URL")
+    add = _command(actions, "add", parents=[where], help="add a feed, WordPress site, sitemap or article URL")
     add.add_argument("url", metavar="URL")
     add.add_argument("--kind", choices=("feed", "wordpress", "sitemap", "article"),
                      help="what the URL is (default: found out by fetching it once)")
@@ -165,14 +225,14 @@ def _add_source_commands(commands: argparse._SubParsersAction) -> None:
                      help="fetch each entry's page for the full article: when the feed has a summary only "
                           "(auto, the default), always, or never")
     add.set_defaults(run=_sources_add)
-    listing = actions.add_parser("list", parents=[where], help="every source with its health and next fetch")
+    listing = _command(actions, "list", parents=[where], help="every source with its health and next fetch")
     listing.set_defaults(run=_sources_list)
     for name, help_text in (("show", "one source, whole"), ("remove", "forget a source (its posts stay archived)"),
                             ("enable", "fetch a source again"), ("disable", "stop fetching a source")):
-        action = actions.add_parser(name, parents=[where], help=help_text)
+        action = _command(actions, name, parents=[where], help=help_text)
         action.add_argument("id", metavar="ID")
         action.set_defaults(run=_sources_action, action=name)
-    fetch = commands.add_parser("fetch", parents=[where],
+    fetch = _command(commands, "fetch", parents=[where],
                                 help="archive one URL now (a feed, a site or an article), without adding it")
     fetch.add_argument("url", metavar="URL")
     fetch.add_argument("--kind", choices=("feed", "wordpress", "sitemap", "article"))
@@ -238,20 +298,23 @@ def _fetch(args: argparse.Namespace) -> int:
     return 1 if report.status == "failed" else 0
 
 
+def _target(args: argparse.Namespace) -> Target:
+    """Where the command acts: its --stack, --endpoint-url and own options, then the environment."""
+    from archiver.deployment import resolve_target
+
+    overrides = {field: getattr(args, option) for field, option in (("table_name", "table"),
+                                                                     ("archive_bucket", "archive_bucket"))
+                 if hasattr(args, option)}
+    return resolve_target(args.stack, args.endpoint_url, overrides)
+
+
 def _source_targets(args: argparse.Namespace, *, archive: bool = False):  # -> (Settings, SourceStore, ArchiveStore)
-    import boto3
-
-    from archiver.deployment import target_settings
     from archiver.source_store import SourceStore
-    from archiver.store import ArchiveStore
 
-    settings = target_settings(args.stack)
-    dynamodb = boto3.client("dynamodb")
-    store = None
-    if archive:
-        store = ArchiveStore(boto3.client("s3"), dynamodb, archive_bucket=settings.archive_bucket,
-                             table_name=settings.table_name)
-    return settings, SourceStore(dynamodb, settings.table_name), store
+    target = _target(args)
+    settings = target.require("table_name")
+    store = target.store() if archive else None
+    return settings, SourceStore(target.client("dynamodb"), settings.table_name), store
 
 
 def _http_client(settings):  # -> HttpClient
@@ -288,19 +351,23 @@ class _FileFailed(Exception):
 
 def _each_normalized(path: Path, default_tz: tzinfo = UTC) -> Iterator[Post]:
     """The file's posts one at a time; raises _FileFailed (after a one-line error on stderr) when the
-    file cannot be read or normalized. The file is read in pieces by formats that stream.
+    file cannot be read or normalized. The file is read in pieces by formats that stream; one over the
+    inbox's size limit (MAX_INPUT_BYTES) is refused before it is read.
 
     Any exception, even a bug, is that file's failure: the caller goes on with the next file.
     """
+    from archiver.config import Settings
     from archiver.model import Input, Origin
     from archiver.pipeline import each_normalized
 
+    limits = Settings.from_env()  # the inbox's limits: what the archive would refuse is not read here either
     if not path.is_file():
         _report(path, "unreadable", "read", "not a file" if path.exists() else "No such file or directory")
         raise _FileFailed
     item = Input.from_file(path, name=path.name, origin=Origin(kind="file", uri=str(path.resolve())))
     try:
-        yield from each_normalized(item, default_tz=default_tz)
+        yield from each_normalized(item, default_tz=default_tz, max_bytes=limits.max_input_bytes,
+                                   max_post_bytes=limits.max_post_bytes)
     except ArchiverError as exc:
         _report(path, exc.code, exc.stage, exc.message)
         raise _FileFailed from exc
@@ -327,7 +394,7 @@ def _report(path: Path, code: str, stage: str, message: str) -> None:
 
 def _copies(args: argparse.Namespace) -> int:
     if args.post:
-        return _archived_copies(args.post, args.table)
+        return _archived_copies(args.post, _target(args))
     from archiver.stories import group_copies
 
     posts, failures = [], 0
@@ -341,16 +408,8 @@ def _copies(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _archived_copies(post_id: str, table: str | None) -> int:
-    import boto3
-
-    from archiver.config import settings
-    from archiver.store import ArchiveStore
-
-    config = settings()
-    # Reading the table needs no bucket; the store wants one named, so name the configured one.
-    store = ArchiveStore(None, boto3.client("dynamodb"), archive_bucket=config.archive_bucket or "unused",
-                         table_name=table or config.table_name)
+def _archived_copies(post_id: str, target: Target) -> int:
+    store = target.store(bucket=False)
     post = store.get_post(post_id)
     if post is None:
         print(f"archiver: no archived post {post_id}", file=sys.stderr)
@@ -359,17 +418,6 @@ def _archived_copies(post_id: str, table: str | None) -> int:
         print(json.dumps({k: copy.get(k) for k in ("id", "url", "title", "site", "published_at", "json_key")},
                          ensure_ascii=False))
     return 0
-
-
-def _archive_store(table: str | None, archive_bucket: str | None = None) -> ArchiveStore:
-    from archiver.clients import client
-    from archiver.config import settings
-    from archiver.store import ArchiveStore
-
-    config = settings()
-    # Reading the table needs no bucket; the store wants one named, so name the configured one.
-    return ArchiveStore(client("s3"), client("dynamodb"), archive_bucket=archive_bucket or config.archive_bucket
-                        or "unused", table_name=table or config.table_name)
 
 
 def _record_line(record: dict) -> dict:
@@ -384,7 +432,7 @@ def _record_line(record: dict) -> dict:
 
 
 def _failures(args: argparse.Namespace) -> int:
-    for record in _archive_store(args.table).list_failures():
+    for record in _target(args).store(bucket=False).list_failures():
         print(json.dumps(_record_line(record), ensure_ascii=False))
     return 0
 
@@ -392,19 +440,18 @@ def _failures(args: argparse.Namespace) -> int:
 def _retry(args: argparse.Namespace) -> int:
     from archiver import retry
     from archiver.chunks import SqsChunkQueue
-    from archiver.clients import client
-    from archiver.config import settings
     from archiver.dates import zone
     from archiver.local.progress import Progress
 
-    config = settings()
-    store = _archive_store(args.table, args.archive_bucket)
+    target = _target(args)
+    store = target.store()  # the saved bytes are read back from the archive bucket
+    config = target.settings
     records = retry.unfinished(store, None if args.all else args.key)
     if not records and not args.all:
         print(f"archiver: no failed or unfinished input {args.key!r} (see `archiver failures`)", file=sys.stderr)
         return 1
-    queue = SqsChunkQueue(client("sqs"), config.queue_url) if config.queue_url else None
-    s3 = client("s3")
+    queue = SqsChunkQueue(target.client("sqs"), config.queue_url) if config.queue_url else None
+    s3 = target.client("s3")
     failed = 0
     with Progress(len(records), "retrying", quiet=args.quiet or not args.all) as progress:
         for record in records:
@@ -430,15 +477,12 @@ def _retry(args: argparse.Namespace) -> int:
 def _reprocess(args: argparse.Namespace) -> int:
     if args.on_aws:
         return _reprocess_on_aws(args)
-    from archiver.clients import client
     from archiver.dates import zone
-    from archiver.deployment import target_settings
     from archiver.reprocess import Options, parse_since, reprocess
-    from archiver.store import ArchiveStore
 
-    settings = target_settings(args.stack)
-    store = ArchiveStore(client("s3"), client("dynamodb"), archive_bucket=settings.archive_bucket,
-                         table_name=settings.table_name)
+    target = _target(args)
+    store = target.store()
+    settings = target.settings
     options = Options(since=parse_since(args.since), site=args.site, dry_run=args.dry_run,
                       default_tz=zone(args.timezone or settings.default_timezone),
                       max_post_bytes=settings.max_post_bytes)
@@ -454,16 +498,16 @@ def _reprocess(args: argparse.Namespace) -> int:
 
 
 def _reprocess_on_aws(args: argparse.Namespace) -> int:
-    from archiver.clients import client
-    from archiver.deployment import NotConfigured, stack_output
+    from archiver.deployment import NotConfigured
     from archiver.reprocess import parse_since
 
     if not args.stack:
         raise NotConfigured("--on-aws needs --stack NAME (the state machine is the stack's)")
     parse_since(args.since)  # a mistake is reported here, not by a failed execution
-    arn = stack_output(args.stack, "ReprocessStateMachineArn")
+    target = _target(args)
+    arn = target.output("ReprocessStateMachineArn")
     execution_input = {"since": args.since or "", "site": args.site or "", "dry_run": args.dry_run}
-    started = client("stepfunctions").start_execution(stateMachineArn=arn, input=json.dumps(execution_input))
+    started = target.client("stepfunctions").start_execution(stateMachineArn=arn, input=json.dumps(execution_input))
     print(json.dumps({"execution_arn": started["executionArn"], "input": execution_input}))
     print("started: each batch's counts are in the execution's Map Run (Step Functions console) and in the "
           "PostArchiver Reprocess* metrics", file=sys.stderr)

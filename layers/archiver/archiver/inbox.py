@@ -3,20 +3,27 @@
 The version an event names is the one read: by its `versionId` (the inbox is versioned), else by
 its `eTag` (`If-Match`; when the key was overwritten since, the version with that ETag is looked
 up among the key's versions). An object deleted before it is read is recorded as `gone`.
+
+Redelivery is decided by version, never by content alone: the same key uploaded with v1, v2, then v1
+again is three uploads with three outcomes (v1's ETag twice). An event without a `versionId` (moto's
+notifications) is given one first: the oldest version with its ETag that has no finished outcome yet
+(`version_of_event`), as uploads are notified in order.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 from datetime import tzinfo
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from archiver.deadline import DeadlineAlarm, enforced
 from archiver.errors import InputTooLarge, ObjectGone, StoreError
 from archiver.events import ObjectRef
-from archiver.model import Input, Origin, Outcome
+from archiver.model import Input, Origin, Outcome, is_finished
 from archiver.spool import PIECE_BYTES, spool
 
 if TYPE_CHECKING:
@@ -89,11 +96,37 @@ def _get_exact_version(s3: Any, ref: ObjectRef) -> dict[str, Any]:
 
 
 def _version_with_etag(s3: Any, ref: ObjectRef, etag: str) -> str | None:
+    versions = _versions_with_etag(s3, ref, etag)
+    return versions[-1] if versions else None
+
+
+def _versions_with_etag(s3: Any, ref: ObjectRef, etag: str) -> list[str]:
+    """The ids of the key's versions with this ETag, oldest first ("null" for an unversioned object)."""
     response = s3.list_object_versions(Bucket=ref.bucket, Prefix=ref.key, MaxKeys=MAX_VERSIONS_SEARCHED)
-    for version in response.get("Versions", []):
-        if version["Key"] == ref.key and version.get("ETag", "").strip('"') == etag:
-            return version["VersionId"]
-    return None
+    newest_first = [version["VersionId"] for version in response.get("Versions", [])
+                    if version["Key"] == ref.key and version.get("ETag", "").strip('"') == etag]
+    return newest_first[::-1]
+
+
+def version_of_event(s3: Any, ref: ObjectRef, store: ArchiveStore) -> ObjectRef:
+    """The event with the version it names: its own `versionId`, else the oldest version with its ETag
+    that has no finished outcome (the newest when all have: a redelivery). Unchanged when the bucket keeps
+    no versions, or the object is gone (reading it then says so).
+
+    Not by content alone: after v1, v2, v1 the third event's ETag is the first one's, and only the
+    version tells the third upload from a redelivery of the first. One listing and one Query, only for
+    events without a version id (moto's; AWS names the version of a versioned bucket's object).
+    """
+    etag = (ref.etag or "").strip('"')
+    if (ref.version_id and ref.version_id != "null") or not etag:
+        return ref
+    versions = [v for v in _versions_with_etag(s3, ref, etag) if v != "null"]
+    if not versions:
+        return ref
+    finished = {record.get("version_id") for record in store.list_input_records(f"{ref.bucket}/{ref.key}")
+                if "chunk" not in record and is_finished(record)}
+    version_id = next((v for v in versions if v not in finished), versions[-1])
+    return dataclasses.replace(ref, version_id=version_id)
 
 
 def archive_object(s3: Any, ref: ObjectRef, store: ArchiveStore, *, settings: Settings, default_tz: tzinfo,
@@ -104,6 +137,9 @@ def archive_object(s3: Any, ref: ObjectRef, store: ArchiveStore, *, settings: Se
     """
     from archiver.pipeline import archive_input, failed_outcome, recorded_outcome
 
+    # When that fails, the object is read by its ETag, and what fails then is recorded on the ordinary path.
+    with contextlib.suppress(BotoCoreError, ClientError, StoreError):
+        ref = version_of_event(s3, ref, store)
     origin = Origin("s3", f"s3://{ref.bucket}/{ref.key}", ref.bucket, ref.key,
                     version_id=ref.version_id if ref.version_id != "null" else None,
                     etag=(ref.etag or "").strip('"') or None)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from archiver.deployment import is_local_endpoint
 from archiver.errors import ArchiverError
 from archiver.local.stack import (
     REGION,
@@ -38,7 +39,6 @@ from archiver.local.template import find_template, load_template, resolve
 
 # Where packaged code and templates go, as SAM's managed bucket in AWS (one for every local stack).
 ARTIFACTS_BUCKET = "post-archiver-local-artifacts"
-LOCAL_HOSTS = ("127.0.0.1", "localhost")
 # The template's outputs that name what the local runner serves (stack_resources).
 SERVED_OUTPUTS = ("InboxBucketName", "ArchiveBucketName", "TableName", "InboxQueueUrl", "DeadLetterQueueUrl",
                   "FetchQueueUrl", "ArchiverFunctionName")
@@ -98,8 +98,7 @@ class Deployment:
 
 def check_local_endpoint(endpoint_url: str) -> None:
     """Refuse anything but a loopback endpoint: this module must never deploy into a real account."""
-    host = urlsplit(endpoint_url).hostname
-    if host not in LOCAL_HOSTS:
+    if not is_local_endpoint(endpoint_url):
         raise DeployError(f"{endpoint_url} is not a local endpoint (127.0.0.1 or localhost): "
                           "`archiver local deploy` only deploys into the embedded local AWS; use `make deploy` for AWS")
 
@@ -484,20 +483,20 @@ def archive_through_stack(aws: Any, stack_name: str, paths: list[Path]) -> list[
     The handler runs in-process (moto runs no Lambda without Docker) with the environment Lambda
     holds for the stack's function, as `archiver local ingest` does for the template's resources.
     """
-    from archiver.local.runner import LocalFunction, inbox_keys
+    from archiver.local.keys import inbox_keys
+    from archiver.local.runner import LocalFunction, drop_files
 
     resources = stack_resources(aws.client, stack_name)
     function = LocalFunction(aws, resources)
-    s3 = aws.client("s3")
-    keys = inbox_keys(paths)
-    for path, key in zip(paths, keys, strict=True):
-        with path.open("rb") as body:
-            s3.put_object(Bucket=resources.inbox_bucket, Key=key, Body=body)
+    dropped = drop_files(aws.client("s3"), function.store, resources.inbox_bucket, paths, inbox_keys(paths))
     function.drain_queue()
     lines = []
-    for key in keys:
-        record = function.store.get_outcome(resources.inbox_bucket, key) or {"status": "not_processed"}
-        lines.append({"stack": stack_name, "key": key, "status": record["status"],
+    for drop in dropped:
+        if drop.refused:
+            lines.append({"stack": stack_name, **drop.line()})
+            continue
+        record = function.store.get_outcome(resources.inbox_bucket, drop.key) or {"status": "not_processed"}
+        lines.append({"stack": stack_name, "key": drop.key, "status": record["status"],
                       "post_ids": record.get("post_ids", []), "error": record.get("error")})
     return lines
 

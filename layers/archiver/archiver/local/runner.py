@@ -20,8 +20,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from archiver.errors import ArchiverError
+from archiver.local.keys import collect_inputs, printable, s3_key
 from archiver.local.stack import REGION, LocalAWS, LocalResources
 from archiver.local.template import FUNCTION_ID, resolve
+from archiver.model import Failure, Input, Origin, Outcome
 from archiver.store import ArchiveStore
 
 MAX_EMPTY_POLLS = 5  # bounded: stop when the queue stays empty this many times in a row
@@ -154,10 +157,7 @@ def ingest(paths: list[Path], *, export: Path | None = None, template: Path | No
         function = LocalFunction(aws, resources)
         s3 = aws.client("s3")
         with Progress(len(files), "uploading", unit="files", quiet=quiet) as progress:
-            for path, key in zip(files, keys, strict=True):
-                with path.open("rb") as body:  # streamed: a 100 MB export is not read into memory
-                    s3.put_object(Bucket=resources.inbox_bucket, Key=key, Body=body)
-                progress.advance()
+            dropped = drop_files(s3, function.store, resources.inbox_bucket, files, keys, advance=progress.advance)
         with Progress(len(files), "archiving", unit="messages", quiet=quiet) as progress:
             def advance(batch: Batch) -> None:
                 # The total grows with the chunks of large inputs (and moto's s3:TestEvent).
@@ -166,7 +166,8 @@ def ingest(paths: list[Path], *, export: Path | None = None, template: Path | No
                                  failed=len(batch.failed_ids))
 
             function.drain_queue(on_batch=advance)
-        outcomes = [_outcome_line(function.store, resources.inbox_bucket, key) for key in keys]
+        outcomes = [drop.line() if drop.refused else _outcome_line(function.store, resources.inbox_bucket, drop.key)
+                    for drop in dropped]
         for line in outcomes:
             print(json.dumps(line, ensure_ascii=False))
         _summary(outcomes, function.store, resources)
@@ -177,47 +178,73 @@ def ingest(paths: list[Path], *, export: Path | None = None, template: Path | No
     return 1 if missing or any(o["status"] != "archived" and o["status"] != "duplicate" for o in outcomes) else 0
 
 
+@dataclass(frozen=True)
+class Dropped:
+    """A local file dropped into the inbox under `key`, or refused: its failed outcome, recorded instead."""
+
+    path: Path
+    key: str
+    refused: Outcome | None = None
+
+    def line(self) -> dict[str, Any]:
+        """A refused file's outcome line, as `archiver local ingest` prints each input's."""
+        error = self.refused.error.to_dict() if self.refused and self.refused.error else None
+        return {"key": self.key, "status": "failed", "post_ids": [], "error": error}
+
+
+def drop_files(s3: Any, store: ArchiveStore, bucket: str, files: list[Path], keys: list[str], *,
+               advance: Callable[[], None] | None = None) -> list[Dropped]:
+    """Upload each file into the inbox under its key (`archiver.local.keys.s3_key` of it), streamed.
+
+    A file that cannot be uploaded (a key S3 cannot take, an unreadable file, an upload refused) gets
+    a failed outcome of its own, recorded under its path with its bytes archived when they can be
+    read, so that `archiver failures` and `retry` see it. The other files still go.
+    """
+    dropped = []
+    for path, key in zip(files, keys, strict=True):
+        dropped.append(_drop(s3, store, bucket, path, key))
+        if advance is not None:
+            advance()
+    return dropped
+
+
+def _drop(s3: Any, store: ArchiveStore, bucket: str, path: Path, key: str) -> Dropped:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    shown = printable(key)
+    try:
+        safe = s3_key(key)
+        with path.open("rb") as body:  # streamed: a 100 MB export is not read into memory
+            s3.put_object(Bucket=bucket, Key=safe, Body=body)
+    except ArchiverError as exc:
+        return Dropped(path, shown, _refuse(store, path, exc))
+    except OSError as exc:
+        error = ArchiverError(f"{printable(str(path))}: {exc.strerror or exc}", code="unreadable", stage="read")
+        return Dropped(path, shown, _refuse(store, path, error))
+    except (BotoCoreError, ClientError) as exc:
+        error = ArchiverError(f"the inbox refused the key {shown!r}: {exc}", code="upload_failed", stage="upload")
+        return Dropped(path, shown, _refuse(store, path, error))
+    return Dropped(path, safe)
+
+
+def _refuse(store: ArchiveStore, path: Path, error: ArchiverError) -> Outcome:
+    """Record the failed outcome of a file that was not uploaded; its bytes are archived if they can be read."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    origin = Origin(kind="file", uri=printable(str(path)))
+    outcome = Outcome(status="failed", origin=origin, error=Failure(error.code, error.stage, error.message))
+    # Unreadable, or the archive refused: the outcome still says why the file failed.
+    with contextlib.suppress(OSError, ArchiverError, BotoCoreError, ClientError):
+        outcome.raw_key = store.save_raw(Input.from_file(path, printable(path.name), origin))
+    with contextlib.suppress(ArchiverError, BotoCoreError, ClientError):
+        store.record_outcome(outcome)
+    return outcome
+
+
 def _waiting(aws: LocalAWS, queue_url: str) -> int:
     attributes = aws.client("sqs").get_queue_attributes(
         QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
     return int(attributes.get("ApproximateNumberOfMessages", 0))
-
-
-def collect_inputs(paths: list[Path]) -> tuple[list[Path], list[str]]:
-    """The files to upload and their inbox keys.
-
-    A folder gives its files, recursively and sorted, keyed by their path relative to the folder
-    (hidden files and folders, such as `.git` or `.DS_Store`, are skipped); files named one by one
-    are keyed by `inbox_keys`.
-    """
-    loose = [path for path in paths if not path.is_dir()]
-    loose_keys = dict(zip(loose, inbox_keys(loose), strict=True))
-    files: list[Path] = []
-    keys: list[str] = []
-    for given in paths:  # in the order given
-        if not given.is_dir():
-            files.append(given)
-            keys.append(loose_keys[given])
-            continue
-        for path in sorted(given.rglob("*")):
-            relative = path.relative_to(given)
-            if path.is_file() and not any(part.startswith(".") for part in relative.parts):
-                files.append(path)
-                keys.append(relative.as_posix())
-    return files, keys
-
-
-def inbox_keys(paths: list[Path]) -> list[str]:
-    """Inbox keys for local files: their paths relative to the folder they all share.
-
-    So `a/post.md` and `b/post.md` stay two objects (base names would collide and the second
-    upload would replace the first); files of one folder keep their plain names.
-    """
-    resolved = [path.resolve() for path in paths]
-    if not resolved:
-        return []
-    root = Path(os.path.commonpath([path.parent for path in resolved]))
-    return [path.relative_to(root).as_posix() for path in resolved]
 
 
 def invoke(event_path: Path, *, file: Path | None = None, template: Path | None = None,

@@ -7,8 +7,10 @@
 Inside the block boto3 talks HTTP to the moto server (AWS_ENDPOINT_URL and dummy credentials
 are set in os.environ, and restored on exit). Resources are created from the template's own
 Properties, so template.yaml stays the single source of truth; moto's server delivers the inbox's
-ObjectCreated notifications to the inbox queue as S3 does. moto keeps its state per process, not
-per server: nested LocalAWS blocks share it, and only the outermost one starts from a clean state.
+ObjectCreated notifications to the inbox queue as S3 does. DynamoDB requests are handled one at a
+time, so that conditional updates are atomic as in AWS (`serialized_dynamodb_server`). moto keeps
+its state per process, not per server: nested LocalAWS blocks share it, and only the outermost one
+starts from a clean state.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import logging
 import os
 import re
 import socket
+import threading
 import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -142,8 +145,6 @@ class LocalAWS:
         return self._endpoint_url
 
     def __enter__(self) -> LocalAWS:
-        from moto.server import ThreadedMotoServer  # heavy: only when a local stack is wanted
-
         # werkzeug logs every request at INFO; the local stack should be quiet unless asked.
         request_log = logging.getLogger("werkzeug")
         self._saved_log_level = request_log.level
@@ -151,7 +152,7 @@ class LocalAWS:
             request_log.setLevel(logging.WARNING)
         if self.port:
             ensure_port_free(self.port)  # moto's server thread would hang on a taken port, not fail
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server = serialized_dynamodb_server(self.port)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self._endpoint_url = f"http://{host}:{port}"
@@ -374,6 +375,48 @@ class LocalAWS:
             else:
                 os.environ[key] = value
         self._saved_env = {}
+
+
+# The services whose requests the local server handles one at a time (see serialized_dynamodb_server).
+SERIALIZED_SERVICES = frozenset({"dynamodb"})
+
+
+def serialized_dynamodb_server(port: int = 0) -> Any:
+    """moto's threaded server on 127.0.0.1, handling DynamoDB requests one at a time.
+
+    moto answers each request on its own thread, and its UpdateItem reads, checks the condition and
+    writes without a lock: concurrent conditional counter updates (`SET version = version + 1`) then
+    return one value twice, which real DynamoDB never does, and two local writers would claim one post
+    version. One lock around the DynamoDB app makes every table request atomic, as in AWS.
+    """
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from moto.server import ThreadedMotoServer  # heavy: only when a local stack is wanted
+    from werkzeug.serving import make_server
+
+    lock = threading.Lock()
+
+    def backend_app(service: str) -> Any:
+        app = create_backend_app(service)
+        if service in SERIALIZED_SERVICES:
+            app.wsgi_app = _serialized(app.wsgi_app, lock)
+        return app
+
+    class Server(ThreadedMotoServer):
+        def _server_entry(self) -> None:  # ThreadedMotoServer's own, with the app above (moto 5.2.5)
+            self._server = make_server(self._ip_address, self._port, DomainDispatcherApplication(backend_app),
+                                       True, request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return Server(ip_address="127.0.0.1", port=port, verbose=False)
+
+
+def _serialized(wsgi_app: Any, lock: threading.Lock) -> Any:
+    def handle(environ: dict[str, Any], start_response: Any) -> Any:
+        with lock:  # moto builds the whole response inside the call: the update is done when it returns
+            return wsgi_app(environ, start_response)
+
+    return handle
 
 
 class PortInUse(ArchiverError):

@@ -66,7 +66,7 @@ class OutcomeRecords:
         key = _key(origin, None)
         if origin.version_id or not origin.etag:
             record = self._table.get(key["pk"], key["sk"])
-        else:  # an event without the version id (moto's) names the bytes by ETag: the record of that version
+        else:  # an object of an unversioned bucket is named by its ETag: the record of those bytes
             found = self._table.query(
                 KeyConditionExpression="pk = :pk", FilterExpression="etag = :etag AND attribute_not_exists(#chunk)",
                 ExpressionAttributeNames={"#chunk": "chunk"},
