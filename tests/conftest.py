@@ -13,6 +13,7 @@ lookup outside 127.0.0.0/8 and fails the test that tried.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,9 @@ import pytest
 from archiver.local.stack import LocalAWS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# Posts' images are not fetched from the web in tests (no test reaches beyond 127.0.0.1): media jobs archive
+# only what dropped bundles hold. The media tests turn it on for their own local servers.
+os.environ["REMOTE_MEDIA"] = "false"
 
 
 @pytest.fixture(scope="session")

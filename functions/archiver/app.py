@@ -35,6 +35,7 @@ from archiver.events import (
 )
 from archiver.fetch.jobs import HostJob, SqsJobQueue, queue_due_sources
 from archiver.inbox import archive_object as archive_inbox_object
+from archiver.media.job import MediaJob, SqsMediaQueue
 from archiver.pipeline import archive_chunk
 from archiver.source_store import SourceStore
 from archiver.spool import RawCache
@@ -66,6 +67,8 @@ sources = SourceStore(dynamodb, SETTINGS.table_name)
 # Large splittable inputs are fanned out as chunk messages to the function's own trigger queue.
 chunk_queue = SqsChunkQueue(sqs, SETTINGS.queue_url) if SETTINGS.queue_url else None
 fetch_queue = SqsJobQueue(sqs, SETTINGS.fetch_queue_url) if SETTINGS.fetch_queue_url else None
+# A stored post's images are archived by a media job on the fetch queue, grouped by the images' host.
+media_queue = SqsMediaQueue(sqs, SETTINGS.fetch_queue_url) if SETTINGS.fetch_queue_url else None
 _http = None  # the fetch worker's HTTP client (one requests.Session), made by the first fetch job
 raw_cache = RawCache(SETTINGS.spool_dir or None)  # the raw object chunks read, kept across warm starts
 DEFAULT_TZ = zone(SETTINGS.default_timezone)
@@ -104,7 +107,7 @@ def archive_object(ref: ObjectRef, deadline: Deadline | None = None) -> Outcome 
         logger.warning("ignoring an event for the archive bucket", extra={"key": ref.key})
         return None
     outcome = archive_inbox_object(s3, ref, store, settings=SETTINGS, default_tz=DEFAULT_TZ, queue=chunk_queue,
-                                   deadline=deadline)
+                                   deadline=deadline, media=media_queue)
     if outcome.redelivered:  # already archived by an earlier delivery: nothing was done again
         metrics.add_metric(name="InputsRedelivered", unit=MetricUnit.Count, value=1)
     else:
@@ -121,7 +124,7 @@ def archive_object(ref: ObjectRef, deadline: Deadline | None = None) -> Outcome 
 
 @tracer.capture_method
 def archive_chunk_message(chunk: Chunk, deadline: Deadline | None = None) -> Outcome:
-    outcome = archive_chunk(chunk, store, default_tz=DEFAULT_TZ, cache=raw_cache, deadline=deadline,
+    outcome = archive_chunk(chunk, store, default_tz=DEFAULT_TZ, cache=raw_cache, deadline=deadline, media=media_queue,
                             max_post_bytes=SETTINGS.max_post_bytes)
     metrics.add_metric(name="ChunksFailed" if outcome.status == "failed" else "ChunksArchived",
                        unit=MetricUnit.Count, value=1)
@@ -157,8 +160,42 @@ def run_fetch_job(job: HostJob, lambda_context: LambdaContext | None) -> None:
         logger.info("fetch job deferred", extra={"host": job.host, "remaining": len(result.remaining)})
 
 
+@tracer.capture_method
+def run_media_job(job: MediaJob, lambda_context: LambdaContext | None) -> None:
+    """One post version's images: archived, attached to its page; the rest queued again if time runs short."""
+    from archiver.media.job import run_media_job as run_job
+
+    report = run_job(job, media_context(lambda_context))
+    metrics.add_metric(name="MediaArchived", unit=MetricUnit.Count, value=report.archived)
+    if report.failed:
+        metrics.add_metric(name="MediaFailed", unit=MetricUnit.Count, value=report.failed)
+    logger.info("media job", extra=report.to_dict())
+    if report.remaining is not None:
+        if media_queue is None:
+            raise ArchiverError("a media job ran short of time and no fetch queue is configured", stage="media")
+        media_queue.send([report.remaining])
+
+
+def media_context(lambda_context: LambdaContext | None) -> Any:
+    """The media job's context: the fetch worker's HTTP client, robots.txt shared through the table."""
+    global _http
+    from archiver.media.job import media_context as context_for
+
+    if _http is None and SETTINGS.remote_media:
+        from archiver.fetch.runtime import http_client
+
+        tracer.patch(["requests"])
+        _http = http_client(SETTINGS)
+    deadline = (lambda: lambda_context.get_remaining_time_in_millis() / 1000) if lambda_context else None
+    return context_for(store, SETTINGS, deadline=deadline, client=_http, robots_store=sources)
+
+
 def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
     logger.set_correlation_id(record.message_id)  # follows one message through retries and the DLQ
+    media_job = MediaJob.from_message(record.body)
+    if media_job is not None:  # a stored post's images, queued when it was stored
+        run_media_job(media_job, lambda_context)
+        return
     job = HostJob.from_message(record.body)
     if job is not None:  # a host's fetch job, queued by the schedule
         run_fetch_job(job, lambda_context)

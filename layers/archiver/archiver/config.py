@@ -38,6 +38,9 @@ class Settings:
     fetch_host_delay: float = 1.0  # seconds between two requests to one host (robots.txt Crawl-delay may ask more)
     fetch_lease_seconds: int = 1800  # a queued source is not queued again for this long
     fetch_margin_seconds: int = 30  # a fetch job stops and re-queues its rest with this much time left
+    # Archive posts' images from the web (media jobs); off, only images inside dropped bundles are archived.
+    remote_media: bool = True
+    media_max_bytes: int = 20 * 1024 * 1024  # one image; a post's images together: 100 MiB
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -66,6 +69,8 @@ class Settings:
             fetch_host_delay=float(env.get("FETCH_HOST_DELAY", cls.fetch_host_delay)),
             fetch_lease_seconds=int(env.get("FETCH_LEASE_SECONDS", cls.fetch_lease_seconds)),
             fetch_margin_seconds=int(env.get("FETCH_MARGIN_SECONDS", cls.fetch_margin_seconds)),
+            remote_media=env.get("REMOTE_MEDIA", "true").strip().lower() not in ("false", "0", "no", "off"),
+            media_max_bytes=int(env.get("MEDIA_MAX_BYTES", cls.media_max_bytes)),
         )
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from archiver.chunks import ChunkQueue
     from archiver.config import Settings
     from archiver.deadline import Deadline
+    from archiver.media.job import MediaQueue
     from archiver.store import ArchiveStore
 
 _MISSING = frozenset({"NoSuchKey", "NoSuchVersion", "404", "NotFound"})
@@ -130,7 +131,8 @@ def version_of_event(s3: Any, ref: ObjectRef, store: ArchiveStore) -> ObjectRef:
 
 
 def archive_object(s3: Any, ref: ObjectRef, store: ArchiveStore, *, settings: Settings, default_tz: tzinfo,
-                   queue: ChunkQueue | None = None, deadline: Deadline | None = None) -> Outcome:
+                   queue: ChunkQueue | None = None, deadline: Deadline | None = None,
+                   media: MediaQueue | None = None) -> Outcome:
     """Read one inbox object (the version its event names) and archive it; every path records an outcome.
 
     With a `deadline`, reading and archiving stop there (a `timeout` failure, see archiver.deadline).
@@ -164,4 +166,4 @@ def archive_object(s3: Any, ref: ObjectRef, store: ArchiveStore, *, settings: Se
     with item:  # a spooled copy in /tmp is deleted when done
         return archive_input(item, store, default_tz=default_tz, max_bytes=settings.max_input_bytes,
                              queue=queue, chunk_posts=settings.chunk_posts, deadline=deadline,
-                             max_post_bytes=settings.max_post_bytes)
+                             max_post_bytes=settings.max_post_bytes, media=media)

@@ -213,6 +213,11 @@ class Post:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Post:
+        """The post a post.json document holds (keys it does not know are left out)."""
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
     @property
     def site(self) -> str:
         """The site a post belongs to: host of its own URL, else of the source site."""

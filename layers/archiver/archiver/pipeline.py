@@ -24,6 +24,7 @@ from archiver.spool import spool_to_file
 
 if TYPE_CHECKING:
     from archiver.chunks import ChunkQueue
+    from archiver.media.job import MediaJob, MediaQueue
     from archiver.spool import RawCache
     from archiver.store import ArchiveStore, SaveResult
 
@@ -71,10 +72,29 @@ class _Progress:
     saved: list[str] = field(default_factory=list)
     duplicates: int = 0
 
+    media_jobs: list[MediaJob] = field(default_factory=list)
+
     def store(self, post: Post, store: ArchiveStore) -> None:
         result = store_post(post, self.raw_key, store)
         self.saved.append(post.id)
         self.duplicates += result.status == "duplicate"
+        if result.status == "archived":
+            from archiver.media.job import job_for
+
+            if (job := job_for(post, result.version)) is not None:
+                self.media_jobs.append(job)
+
+    def queue_media(self, queue: MediaQueue | None, store: ArchiveStore) -> None:
+        """Queue the media jobs of the versions stored (even when a later post failed): a post is never
+        failed for its images, so a job that cannot be queued is recorded as the version's media failure."""
+        if queue is None or not self.media_jobs:
+            return
+        try:
+            queue.send(self.media_jobs)
+        except Exception as exc:
+            failure = [{"code": "not_queued", "message": f"{type(exc).__name__}: {exc}"[:300]}]
+            for job in self.media_jobs:
+                store.media.record_outcome(job.post_id, job.version, self.raw_key, failure, 0)
 
     @property
     def status(self) -> OutcomeStatus:
@@ -84,7 +104,7 @@ class _Progress:
 def archive_input(item: Input, store: ArchiveStore, *, default_tz: tzinfo = UTC,
                   max_bytes: int | None = None, queue: ChunkQueue | None = None,
                   chunk_posts: int = 0, deadline: Deadline | None = None,
-                  max_post_bytes: int = MAX_POST_BYTES) -> Outcome:
+                  max_post_bytes: int = MAX_POST_BYTES, media: MediaQueue | None = None) -> Outcome:
     """Archive one input and record its outcome; never loses the raw bytes.
 
     The raw bytes are saved before anything is parsed, so a failed input can be retried
@@ -115,6 +135,7 @@ def archive_input(item: Input, store: ArchiveStore, *, default_tz: tzinfo = UTC,
         outcome = failed_outcome(item.origin, exc, stage=progress.stage, raw_key=progress.raw_key,
                                  post_ids=progress.saved)
     store.record_outcome(outcome, begun=progress.begun)
+    progress.queue_media(media, store)
     return outcome
 
 
@@ -200,7 +221,7 @@ def fan_out(item: Input, raw_key: str, queue: ChunkQueue, *, chunk_posts: int,
 
 def archive_chunk(chunk: Chunk, store: ArchiveStore, *, default_tz: tzinfo = UTC,
                   cache: RawCache | None = None, deadline: Deadline | None = None,
-                  max_post_bytes: int = MAX_POST_BYTES) -> Outcome:
+                  max_post_bytes: int = MAX_POST_BYTES, media: MediaQueue | None = None) -> Outcome:
     """Archive the posts `[chunk.start, chunk.stop)` of a fanned-out input; record the chunk's outcome.
 
     A slice (`chunk.begin`) reads only its own bytes and the context its input's fan-out saved.
@@ -244,6 +265,7 @@ def archive_chunk(chunk: Chunk, store: ArchiveStore, *, default_tz: tzinfo = UTC
                                  post_ids=progress.saved)
         outcome.chunk = chunk
     store.record_outcome(outcome, begun=progress.begun)
+    progress.queue_media(media, store)
     return outcome
 
 

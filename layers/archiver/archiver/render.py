@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from archiver.model import Post
 
 # Nothing remote: a remote image would tell its host (often a tracker) who reads the archive and
-# when. Images are not archived yet, so the page shows their alt text; 'self' lets the archive's
-# own copies load once they are.
+# when. Until its images are archived (archiver.media) the page shows their alt text; then its
+# <img> point at the archive's own copies, which 'self' lets load.
 CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
 
 _STYLE = """
@@ -31,8 +33,13 @@ footer { margin-top: 3rem; border-top: 1px solid rgba(127,127,127,.4); padding-t
 """.strip()
 
 
-def render_post_html(post: Post) -> str:
-    """The post as one HTML5 page; metadata is escaped, the (already sanitized) body inserted as is."""
+def render_post_html(post: Post, media: Mapping[str, str] | None = None) -> str:
+    """The post as one HTML5 page; metadata is escaped, the (already sanitized) body inserted as is.
+
+    `media` maps an image's `src` as written in the body (or the lead image's URL) to its archived copy,
+    a link relative to the page: those `<img>` show the copy; the lead image, when the body does not
+    show it, opens the article.
+    """
     title = post.title or "Untitled"
     lang = post.language or "und"
     head = [
@@ -88,17 +95,36 @@ def render_post_html(post: Post) -> str:
     footer.append(f"<p>Archived {escape(_day(post.archived_at))} · id <code>{escape(post.id)}</code></p>")
     footer.append("</footer>")
 
+    content = with_archived_images(post.content_html, media) if media else post.content_html
+    lead = media.get(post.image) if media and post.image else None
+    if lead and not any(image.get("src") == post.image for image in post.images):
+        content = f'<figure class="lead"><img src="{_attr(lead)}" alt=""></figure>\n{content}'
     body = [
         "<body>",
         "<article>",
         *header,
-        f'<div class="content">\n{post.content_html}\n</div>',
+        f'<div class="content">\n{content}\n</div>',
         *footer,
         "</article>",
         "</body>",
         "</html>",
     ]
     return "\n".join(head + body) + "\n"
+
+
+def with_archived_images(content_html: str, media: Mapping[str, str]) -> str:
+    """The body with each `<img>` whose `src` has an archived copy pointing at that copy."""
+    if "<img" not in content_html:
+        return content_html
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    root = lxml_html.fragment_fromstring(content_html, create_parent="div")
+    for img in root.iter("img"):
+        archived = media.get(img.get("src") or "")
+        if archived:
+            img.set("src", archived)
+    return (root.text or "") + "".join(etree.tostring(child, encoding="unicode", method="html") for child in root)
 
 
 def _attr(value: str) -> str:

@@ -20,6 +20,7 @@ from archiver.model import UNFINISHED, Chunk, Input, Origin, Outcome
 if TYPE_CHECKING:
     from archiver.chunks import ChunkQueue
     from archiver.config import Settings
+    from archiver.media.job import MediaQueue
     from archiver.store import ArchiveStore
 
 # A pending record younger than this may belong to an invocation still running (the function's
@@ -48,11 +49,15 @@ def is_recent(record: dict[str, Any], *, now: datetime | None = None) -> bool:
 
 
 def retry(record: dict[str, Any], store: ArchiveStore, *, s3: Any, settings: Settings, default_tz: tzinfo,
-          queue: ChunkQueue | None = None) -> Outcome:
-    """Archive the input (or chunk) of an unfinished record again; its outcome is recorded on that record."""
+          queue: ChunkQueue | None = None, media: MediaQueue | None = None) -> Outcome:
+    """Archive the input (or chunk) of an unfinished record again; its outcome is recorded on that record.
+
+    A post version's media record (images that could not be archived) runs its media job again, here."""
     from archiver import inbox, pipeline
     from archiver.spool import spool_to_file
 
+    if record.get("origin_kind") == "media":
+        return retry_media(record, store, settings=settings)
     origin = Origin(kind=record.get("origin_kind", "s3"), uri=record.get("origin_uri", input_key(record)),
                     bucket=record.get("bucket"), key=record.get("key"), version_id=record.get("version_id"),
                     etag=record.get("etag"))
@@ -68,9 +73,28 @@ def retry(record: dict[str, Any], store: ArchiveStore, *, s3: Any, settings: Set
         path = spool_to_file(lambda f: store.download_raw(raw_key, f), directory=settings.spool_dir or None)
         with Input.from_file(path, name, origin, temporary=True) as item:
             return pipeline.archive_input(item, store, default_tz=default_tz, max_bytes=settings.max_input_bytes,
-                                          queue=queue, chunk_posts=settings.chunk_posts if queue else 0)
+                                          queue=queue, chunk_posts=settings.chunk_posts if queue else 0, media=media)
     if origin.kind == "s3" and origin.bucket and origin.key:
         ref = ObjectRef(origin.bucket, origin.key, origin.version_id, origin.etag)
-        return inbox.archive_object(s3, ref, store, settings=settings, default_tz=default_tz, queue=queue)
+        return inbox.archive_object(s3, ref, store, settings=settings, default_tz=default_tz, queue=queue,
+                                    media=media)
     raise ArchiverError(f"{origin.uri}: no raw bytes were saved and it is not an inbox object",
                         code="not_retryable", stage="retry")
+
+
+def retry_media(record: dict[str, Any], store: ArchiveStore, *, settings: Settings) -> Outcome:
+    """Run the media job of a post version again (the images still missing); outcome `failed` while some
+    image is still not archived, as its record says."""
+    from archiver.media.job import MediaJob, media_context, run_media_job
+    from archiver.model import Failure
+
+    job = MediaJob(str(record["post_id"]), int(record["post_version"]), "")
+    report = run_media_job(job, media_context(store, settings))
+    origin = Origin("media", record.get("origin_uri") or f"media of post {job.post_id}")
+    if report.failed or report.remaining is not None:
+        first = report.failures[0] if report.failures else {"code": "timeout", "message": "out of time"}
+        where = first.get("url") or first.get("src")
+        message = f"{report.failed} image(s) still missing; first: {where}: {first.get('code')}: {first.get('message')}"
+        failure = Failure("media_failed", "media", message[:500])
+        return Outcome(status="failed", origin=origin, post_ids=[job.post_id], error=failure)
+    return Outcome(status="archived", origin=origin, post_ids=[job.post_id])

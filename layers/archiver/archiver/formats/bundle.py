@@ -46,6 +46,10 @@ MAX_WARNINGS = 50
 # posts) and `parse_export(inputs, root, warn) -> Iterator[RawPost]`. Other zips are read entry by entry.
 LAYOUT_MODULES = ("archiver.formats.substack", "archiver.formats.medium")
 
+# Files a site keeps beside its posts: images, audio, video, fonts, documents.
+MEDIA_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".bmp", ".ico", ".tif", ".tiff",
+                  ".heic", ".mp3", ".m4a", ".ogg", ".wav", ".mp4", ".m4v", ".webm", ".mov", ".woff", ".woff2",
+                  ".ttf", ".otf", ".eot", ".pdf")
 _CHUNK = 64 * 1024
 _SNIFF_BYTES = 4096  # formats.SNIFF_BYTES: enough of an entry to know its format
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
@@ -222,9 +226,12 @@ def _zip_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) 
 
 
 def _checked(raw_path: str, budget: _Budget, read: Callable[[], bytes]) -> Iterator[tuple[str, bytes]]:
-    """Apply the path rules and count the entry, then read it (skipping it on a read error)."""
+    """Apply the path rules and count the entry, then read it (skipping it on a read error).
+
+    Media files are not posts: they are left unread here, and read by the media job of the posts that show
+    them (archiver.media), so they neither cost the bundle's budget nor warn."""
     reason = _skip_reason(raw_path)
-    if reason:
+    if reason or raw_path.lower().endswith(MEDIA_SUFFIXES):
         return
     path = _safe_path(raw_path)
     if path is None:

@@ -166,6 +166,11 @@ def ingest(paths: list[Path], *, export: Path | None = None, template: Path | No
                                  failed=len(batch.failed_ids))
 
             function.drain_queue(on_batch=advance)
+        if resources.fetch_queue_url:  # the media jobs of the posts just stored: their images, archived
+            with Progress(_waiting(aws, resources.fetch_queue_url), "archiving images", unit="posts",
+                          quiet=quiet) as progress:
+                function.drain_queue(queue_url=resources.fetch_queue_url, batch_size=1,
+                                     on_batch=lambda batch: progress.advance(len(batch.messages)))
         outcomes = [drop.line() if drop.refused else _outcome_line(function.store, resources.inbox_bucket, drop.key)
                     for drop in dropped]
         for line in outcomes:

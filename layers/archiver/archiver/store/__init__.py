@@ -5,6 +5,7 @@
   objects.py      archive bucket objects: raw inputs, post files
   records.py      post records: LATEST and one V# item per version
   outcomes.py     input outcome records
+  media.py        images: content-addressed objects, known image URLs, attaching them to a post version
   story_index.py  copies of one story: the SimHash band index and ByStory
   aws.py          DynamoDB (de)serialization, one-line errors
 """

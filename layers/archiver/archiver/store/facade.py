@@ -11,6 +11,7 @@ from archiver.errors import StoreError
 from archiver.ids import output_sha256
 from archiver.store import keys
 from archiver.store.aws import Table, now
+from archiver.store.media import MediaStore
 from archiver.store.objects import ArchiveObjects, Published
 from archiver.store.outcomes import OutcomeRecords
 from archiver.store.records import Claim, PostRecords
@@ -72,6 +73,7 @@ class ArchiveStore:
         self.records = PostRecords(table)
         self.outcomes = OutcomeRecords(table)
         self.stories = StoryIndex(table)
+        self.media = MediaStore(s3, table, archive_bucket)
 
     # ----------------------------------------------------------------- raw inputs
 

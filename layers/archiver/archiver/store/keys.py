@@ -10,6 +10,8 @@ Archive bucket:
   (`undated` replaces <yyyy>/<mm>/<dd> when the post has no date)
   chunks/<sha256[:2]>/<sha256>/context.json                    what every chunk of a fanned-out original
                                                                needs besides its own bytes (see wxr.plan_slices)
+  media/<sha256[:2]>/<sha256>.<ext>                            a post's image, content-addressed: stored once
+                                                               however many posts and sites show it
 
 Table:
   pk=POST#<id>            sk=LATEST     the current version's metadata (+ GSI keys BySite/ByStory)
@@ -18,6 +20,8 @@ Table:
   pk=INPUT#<bucket>/<key> sk=<same>#chunk-000003      the outcome of one chunk of a fanned-out input
                           (unfinished ones also carry retry_pk=RETRY#<0-3>, retry_sk: the ToRetry GSI)
   pk=SIMHASH#<band>       sk=POST#<id>  near-duplicate index: fingerprint bands -> story_id
+  pk=MEDIA#<sha256(url)[:40]> sk=URL    an image URL already archived (its media key, type, size), or why not
+  pk=INPUT#media/<post id> sk=V#000001  the media of one post version: failed (in ToRetry) until every image is in
 """
 
 from __future__ import annotations
@@ -77,6 +81,26 @@ def stored_keys(item: dict[str, Any]) -> PostKeys | None:
     if not (json_key and html_key):
         return None
     return PostKeys(prefix=json_key.rsplit("/", 1)[0] + "/", json_key=json_key, html_key=html_key)
+
+
+MEDIA_PREFIX = "media/"
+
+
+def media_key(sha256_hex: str, extension: str) -> str:
+    """Content-addressed key of an archived image (`extension` without its dot)."""
+    return f"{MEDIA_PREFIX}{sha256_hex[:2]}/{sha256_hex}.{extension}"
+
+
+def media_url_pk(url: str) -> str:
+    """The table key of what is known about one image URL."""
+    import hashlib
+
+    return f"MEDIA#{hashlib.sha256(url.encode('utf-8', 'surrogatepass')).hexdigest()[:40]}"
+
+
+def media_input_pk(post_id: str) -> str:
+    """The outcome record of a post's media, listed by `archiver failures` while images are missing."""
+    return f"INPUT#media/{post_id}"
 
 
 def post_pk(post_id: str) -> str:
