@@ -166,8 +166,11 @@ _BLOCK_OPENERS = re.compile(
 
 
 def clean(body: str, *, base_url: str | None = None, template_tags: bool = False,
-          autop: bool = False) -> str:
-    """The body as clean, sanitized HTML; visible text is never dropped except boilerplate."""
+          autop: bool = False, root_url: str | None = None) -> str:
+    """The body as clean, sanitized HTML; visible text is never dropped except boilerplate.
+
+    Relative links resolve against `base_url`; without one, `root_url` (a site's root) resolves only the
+    links from the root (`/img/x.png`), and the others stay as written."""
     body = _CONTROL_CHARS.sub(" ", body)  # never text, and lxml (which reads the result) refuses them
     html = _SELF_CLOSED_DROPPED.sub(lambda m: f"<{m[1]}{m[2].rstrip()}></{m[1]}>", strip_shortcodes(body))
     if template_tags:
@@ -178,7 +181,7 @@ def clean(body: str, *, base_url: str | None = None, template_tags: bool = False
         html = pattern.sub("", html)
     if _LAZY_IMAGE_HINT.search(html):
         html = resolve_images(html, base_url)
-    return tidy(wrap_loose_inline(tidy(limit_nesting(sanitize(html, base_url)))))
+    return tidy(wrap_loose_inline(tidy(limit_nesting(sanitize(html, base_url, root_url=root_url)))))
 
 
 def resolve_images(html: str, base_url: str | None = None) -> str:
@@ -208,7 +211,7 @@ def usable_base(base_url: str | None) -> bool:
     return True
 
 
-def sanitize(html: str, base_url: str | None = None) -> str:
+def sanitize(html: str, base_url: str | None = None, *, root_url: str | None = None) -> str:
     """nh3 with our allow-list; relative URLs resolved against `base_url` when it is usable, else kept.
 
     Every URL attribute is held to the same schemes: nh3 checks `href` and `src` but passes
@@ -231,11 +234,12 @@ def sanitize(html: str, base_url: str | None = None) -> str:
                                                                                                  base_url))
         except ValueError:  # nh3 refuses a base it cannot parse ("h\x01ttps://..."): keep relative URLs
             pass
+    root = root_url if root_url and usable_base(root_url) else None
     return nh3.clean(html, **options,
-                     attribute_filter=lambda element, attribute, value: _url_attribute(attribute, value, None))
+                     attribute_filter=lambda element, attribute, value: _url_attribute(attribute, value, None, root))
 
 
-def _url_attribute(attribute: str, value: str, base_url: str | None) -> str | None:
+def _url_attribute(attribute: str, value: str, base_url: str | None, root_url: str | None = None) -> str | None:
     """A URL attribute's value when its scheme is allowed (resolved when relative), else None (dropped)."""
     if attribute not in URL_ATTRIBUTES:
         return value
@@ -244,6 +248,8 @@ def _url_attribute(attribute: str, value: str, base_url: str | None) -> str | No
     scheme = _SCHEME.match(url)
     if scheme:
         return value if scheme.group(1).lower() in URL_SCHEMES else None
+    if not base_url and root_url and url.startswith("/") and not url.startswith("//"):
+        base_url = root_url  # a link from the site's root: the one kind a site URL alone resolves
     try:
         return urljoin(base_url, url) if base_url and url else value
     except ValueError:  # unparseable ("//[x"): not a link anyone can follow

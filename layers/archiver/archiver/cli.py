@@ -95,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
                          "input over $MAX_INPUT_BYTES (200 MiB) is refused, as the inbox refuses it")
     normalize.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     normalize.add_argument("--timezone", default="UTC", help="zone for dates written without one (default UTC)")
+    normalize.add_argument("--site-url", metavar="URL", help="the site the files' posts belong to: relative links "
+                           "and images resolve against it when a post names no site")
     normalize.set_defaults(run=_normalize)
 
     copies = _command(commands, "copies", parents=[aws],
@@ -144,6 +146,8 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH",
                         help="files, or folders: their files recursively, keyed relative to the folder")
     ingest.add_argument("--export", type=Path, metavar="DIR", help="copy the archive bucket to DIR")
+    ingest.add_argument("--site-url", metavar="URL", help="the site the files' posts belong to (the inbox "
+                        "objects' site-url metadata): relative links and images resolve against it")
     ingest.add_argument("--template", type=Path, help="template.yaml (default: found from the current folder)")
     ingest.add_argument("--quiet", action="store_true", help="no progress on stderr")
     ingest.set_defaults(run=_local_ingest)
@@ -338,7 +342,7 @@ def _normalize(args: argparse.Namespace) -> int:
     failures = 0
     for path in args.paths:
         try:  # each post is written as soon as it is built: memory stays flat in the number of posts
-            for post in _each_normalized(path, zone(args.timezone)):
+            for post in _each_normalized(path, zone(args.timezone), site_url=args.site_url):
                 sys.stdout.write(json.dumps(post.to_dict(), ensure_ascii=False) + "\n")
         except _FileFailed:
             failures += 1
@@ -349,7 +353,7 @@ class _FileFailed(Exception):
     """A file could not be normalized; its one-line error is already on stderr."""
 
 
-def _each_normalized(path: Path, default_tz: tzinfo = UTC) -> Iterator[Post]:
+def _each_normalized(path: Path, default_tz: tzinfo = UTC, *, site_url: str | None = None) -> Iterator[Post]:
     """The file's posts one at a time; raises _FileFailed (after a one-line error on stderr) when the
     file cannot be read or normalized. The file is read in pieces by formats that stream; one over the
     inbox's size limit (MAX_INPUT_BYTES) is refused before it is read.
@@ -364,7 +368,8 @@ def _each_normalized(path: Path, default_tz: tzinfo = UTC) -> Iterator[Post]:
     if not path.is_file():
         _report(path, "unreadable", "read", "not a file" if path.exists() else "No such file or directory")
         raise _FileFailed
-    item = Input.from_file(path, name=path.name, origin=Origin(kind="file", uri=str(path.resolve())))
+    item = Input.from_file(path, name=path.name, origin=Origin(kind="file", uri=str(path.resolve()),
+                                                               site_url=site_url))
     try:
         yield from each_normalized(item, default_tz=default_tz, max_bytes=limits.max_input_bytes,
                                    max_post_bytes=limits.max_post_bytes)
@@ -524,7 +529,7 @@ def _schema(args: argparse.Namespace) -> int:
 def _local_ingest(args: argparse.Namespace) -> int:
     from archiver.local.runner import ingest
 
-    return ingest(args.paths, export=args.export, template=args.template, quiet=args.quiet)
+    return ingest(args.paths, export=args.export, template=args.template, quiet=args.quiet, site_url=args.site_url)
 
 
 def _local_port(args: argparse.Namespace) -> int:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 _MISSING = frozenset({"NoSuchKey", "NoSuchVersion", "404", "NotFound"})
 _CHANGED = frozenset({"PreconditionFailed", "412"})
+SITE_URL_METADATA = "site-url"  # `aws s3 cp --metadata site-url=https://blog.example/`: the site of the posts
 MAX_VERSIONS_SEARCHED = 1000  # versions of one key looked through for an ETag (one listing page)
 
 
@@ -59,6 +60,7 @@ def read_input(s3: Any, ref: ObjectRef, *, max_bytes: int, spool_bytes: int | No
         key=ref.key,
         version_id=response.get("VersionId") if response.get("VersionId") not in (None, "null") else None,
         etag=response.get("ETag", "").strip('"') or None,
+        site_url=(response.get("Metadata") or {}).get(SITE_URL_METADATA) or None,
     )
     name = PurePosixPath(ref.key).name
     body = response["Body"]

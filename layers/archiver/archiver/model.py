@@ -37,6 +37,9 @@ class Origin:
     key: str | None = None
     version_id: str | None = None
     etag: str | None = None
+    # The site a dropped file's posts belong to (`archiver ... --site-url`, or the inbox object's `site-url`
+    # metadata): what their relative links and images resolve against when the posts name no site.
+    site_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,8 @@ class Chunk:
         if not self.is_slice:  # the message keeps the shape of a chunk that parses from the start
             for name in ("begin", "end", "context_key"):
                 del data[name]
+        if data["origin"].get("site_url") is None:  # the shape messages had before origins named a site
+            del data["origin"]["site_url"]
         return data
 
     @classmethod

@@ -26,6 +26,7 @@ LANGUAGE_SAMPLE = 5000  # characters: enough for a confident guess, bounded time
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # Hints from format modules to the normalizer, not part of the archived document.
 PROCESSING_HINTS = {"wpautop"}
+SITE_SOURCE_FORMATS = {"frontmatter", "pelican", "rst"}  # a static site's source files, not published pages
 # Formatting that feeds and WordPress put in titles, names and excerpts; any other `<...>` is text.
 _FORMATTING_TAG = re.compile(
     r"</?(a|abbr|b|bdi|bdo|big|blockquote|br|center|cite|code|del|dfn|div|em|font|h[1-6]|i|ins|kbd|li|mark|ol|"
@@ -54,10 +55,15 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
     warnings = list(raw.warnings)
     # Relative links resolve against the document's own URL (RFC 3986) when known, else the site's.
     document_url = _document_url(raw, origin)
-    site_url = _absolute(raw.site_url, document_url, warnings, "site_url")
+    site_url = _absolute(raw.site_url or origin.site_url, document_url, warnings, "site_url")
     url = _absolute(raw.url, document_url or site_url, warnings, "url")
     canonical_url = _absolute(raw.canonical_url, document_url or site_url, warnings, "canonical_url") or url
     base_url = url or site_url or document_url  # None: relative links stay as written
+    root_url = None
+    if not (url or document_url) and raw.format in SITE_SOURCE_FORMATS:
+        # A site source file without its own URL: where it is published is unknown, so only links from the
+        # site's root (`/img/x.png`) can be resolved; a page's own `x.png` stays relative (its bundle has it).
+        base_url, root_url = None, site_url
     body = raw.body
     template_tags = raw.format == "frontmatter"  # Liquid / Hugo tags only mean something in site sources
     if raw.body_format == "markdown":
@@ -67,6 +73,7 @@ def normalize(raw: RawPost, origin: Origin, *, archived_at: str | None = None,
     content_html = clean_html.clean(
         body,
         base_url=base_url,
+        root_url=root_url,
         template_tags=template_tags,
         autop=bool(raw.extra.get("wpautop")) and raw.body_format == "html",
     )

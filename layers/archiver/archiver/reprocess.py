@@ -132,13 +132,14 @@ def origin_from_metadata(raw_key: str, metadata: dict[str, str]) -> tuple[Origin
     """The Origin and file name an original was archived with, from its object metadata."""
     uri = unquote(metadata.get("origin-uri", "")) or raw_key
     name = unquote(metadata.get("original-name", "")) or PurePosixPath(raw_key).name
+    site_url = unquote(metadata.get("site-url", "")) or None
     scheme = urlsplit(uri).scheme
     if scheme == "s3":
         parts = urlsplit(uri)
-        return Origin("s3", uri, parts.netloc, unquote(parts.path.lstrip("/"))), name
+        return Origin("s3", uri, parts.netloc, unquote(parts.path.lstrip("/")), site_url=site_url), name
     if scheme in ("http", "https"):
-        return Origin("url", uri), name
-    return Origin("file", uri), name
+        return Origin("url", uri, site_url=site_url), name
+    return Origin("file", uri, site_url=site_url), name
 
 
 # ----------------------------------------------------------------------------- re-processing

@@ -60,7 +60,7 @@ def retry(record: dict[str, Any], store: ArchiveStore, *, s3: Any, settings: Set
         return retry_media(record, store, settings=settings)
     origin = Origin(kind=record.get("origin_kind", "s3"), uri=record.get("origin_uri", input_key(record)),
                     bucket=record.get("bucket"), key=record.get("key"), version_id=record.get("version_id"),
-                    etag=record.get("etag"))
+                    etag=record.get("etag"), site_url=record.get("site_url"))
     name = PurePosixPath(origin.key or origin.uri).name
     raw_key = record.get("raw_key")
     if record.get("chunk"):

@@ -50,6 +50,9 @@ LAYOUT_MODULES = ("archiver.formats.substack", "archiver.formats.medium")
 MEDIA_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".bmp", ".ico", ".tif", ".tiff",
                   ".heic", ".mp3", ".m4a", ".ogg", ".wav", ".mp4", ".m4v", ".webm", ".mov", ".woff", ".woff2",
                   ".ttf", ".otf", ".eot", ".pdf")
+# A static site's own configuration: read for its URL (`site_url`), never a post.
+SITE_CONFIGS = frozenset({"config.toml", "hugo.toml", "config.yaml", "config.yml", "hugo.yaml", "_config.yml"})
+MAX_CONFIG_BYTES = 1024 * 1024
 _CHUNK = 64 * 1024
 _SNIFF_BYTES = 4096  # formats.SNIFF_BYTES: enough of an entry to know its format
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
@@ -231,7 +234,7 @@ def _checked(raw_path: str, budget: _Budget, read: Callable[[], bytes]) -> Itera
     Media files are not posts: they are left unread here, and read by the media job of the posts that show
     them (archiver.media), so they neither cost the bundle's budget nor warn."""
     reason = _skip_reason(raw_path)
-    if reason or raw_path.lower().endswith(MEDIA_SUFFIXES):
+    if reason or raw_path.lower().endswith(MEDIA_SUFFIXES) or posixpath.basename(raw_path) in SITE_CONFIGS:
         return
     path = _safe_path(raw_path)
     if path is None:
@@ -366,12 +369,44 @@ def _parse(item: Input, budget: _Budget, depth: int, prefix: str) -> Iterator[Ra
             budget.warn(f"entry {full} failed: {exc.message}")
 
 
+def site_url(item: Input) -> str | None:
+    """The site URL a zipped site's own configuration names (Hugo's `baseURL`, Jekyll's `url` + `baseurl`):
+    what its posts' relative links and images resolve against. None for other bundles."""
+    import tomllib
+    import zipfile
+
+    import yaml
+
+    if not item.head(4).startswith(_ZIP):
+        return None
+    try:
+        with zipfile.ZipFile(item.open()) as archive:
+            configs = sorted((name for name in archive.namelist() if posixpath.basename(name) in SITE_CONFIGS
+                              and archive.getinfo(name).file_size <= MAX_CONFIG_BYTES), key=lambda n: n.count("/"))
+            for name in configs:
+                text = archive.read(name).decode("utf-8", "replace")
+                config = tomllib.loads(text) if name.endswith(".toml") else yaml.safe_load(text)
+                if not isinstance(config, dict):
+                    continue
+                base = config.get("baseURL") or config.get("baseurl" if "url" not in config else "url")
+                if isinstance(base, str) and base.startswith(("http://", "https://")):
+                    path = config.get("baseurl") if "url" in config and isinstance(config.get("baseurl"), str) else ""
+                    return base.rstrip("/") + "/" + path.strip("/") + ("/" if path.strip("/") else "")
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, tomllib.TOMLDecodeError, yaml.YAMLError):
+        return None
+    return None
+
+
 def parse(item: Input) -> Iterator[RawPost]:
-    """Parse every entry of an archive with its own format; skipped entries become warnings."""
+    """Parse every entry of an archive with its own format; skipped entries become warnings. A zipped site's
+    posts get the site URL its configuration names, when they name none themselves."""
     budget = _Budget(name=item.name or "bundle")
     pending: RawPost | None = None
     reported = 0
+    base = site_url(item)
     for post in _parse(item, budget, 0, ""):
+        if base and not post.site_url:
+            post.site_url = base
         # Hold one post back so warnings about later skipped entries still have a home.
         post.warnings.extend(budget.warnings[reported:])
         reported = len(budget.warnings)

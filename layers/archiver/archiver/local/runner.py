@@ -21,6 +21,7 @@ from types import ModuleType
 from typing import Any
 
 from archiver.errors import ArchiverError
+from archiver.inbox import SITE_URL_METADATA
 from archiver.local.keys import collect_inputs, printable, s3_key
 from archiver.local.stack import REGION, LocalAWS, LocalResources
 from archiver.local.template import FUNCTION_ID, resolve
@@ -137,7 +138,7 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
 
 
 def ingest(paths: list[Path], *, export: Path | None = None, template: Path | None = None,
-           quiet: bool = False) -> int:
+           quiet: bool = False, site_url: str | None = None) -> int:
     """Upload files (folders: their files, recursively) to the local inbox, let the queue trigger
     archive them, report each outcome. Progress on stderr unless `quiet`."""
     from archiver.local.progress import Progress
@@ -157,7 +158,8 @@ def ingest(paths: list[Path], *, export: Path | None = None, template: Path | No
         function = LocalFunction(aws, resources)
         s3 = aws.client("s3")
         with Progress(len(files), "uploading", unit="files", quiet=quiet) as progress:
-            dropped = drop_files(s3, function.store, resources.inbox_bucket, files, keys, advance=progress.advance)
+            dropped = drop_files(s3, function.store, resources.inbox_bucket, files, keys, advance=progress.advance,
+                                 site_url=site_url)
         with Progress(len(files), "archiving", unit="messages", quiet=quiet) as progress:
             def advance(batch: Batch) -> None:
                 # The total grows with the chunks of large inputs (and moto's s3:TestEvent).
@@ -198,7 +200,7 @@ class Dropped:
 
 
 def drop_files(s3: Any, store: ArchiveStore, bucket: str, files: list[Path], keys: list[str], *,
-               advance: Callable[[], None] | None = None) -> list[Dropped]:
+               advance: Callable[[], None] | None = None, site_url: str | None = None) -> list[Dropped]:
     """Upload each file into the inbox under its key (`archiver.local.keys.s3_key` of it), streamed.
 
     A file that cannot be uploaded (a key S3 cannot take, an unreadable file, an upload refused) gets
@@ -207,20 +209,21 @@ def drop_files(s3: Any, store: ArchiveStore, bucket: str, files: list[Path], key
     """
     dropped = []
     for path, key in zip(files, keys, strict=True):
-        dropped.append(_drop(s3, store, bucket, path, key))
+        dropped.append(_drop(s3, store, bucket, path, key, site_url))
         if advance is not None:
             advance()
     return dropped
 
 
-def _drop(s3: Any, store: ArchiveStore, bucket: str, path: Path, key: str) -> Dropped:
+def _drop(s3: Any, store: ArchiveStore, bucket: str, path: Path, key: str, site_url: str | None = None) -> Dropped:
     from botocore.exceptions import BotoCoreError, ClientError
 
     shown = printable(key)
     try:
         safe = s3_key(key)
         with path.open("rb") as body:  # streamed: a 100 MB export is not read into memory
-            s3.put_object(Bucket=bucket, Key=safe, Body=body)
+            s3.put_object(Bucket=bucket, Key=safe, Body=body,
+                          Metadata={SITE_URL_METADATA: site_url} if site_url else {})
     except ArchiverError as exc:
         return Dropped(path, shown, _refuse(store, path, exc))
     except OSError as exc:

@@ -24,7 +24,8 @@ _SIGNATURES = (
     (0, b"II*\x00", "tif", "image/tiff"),
     (0, b"MM\x00*", "tif", "image/tiff"),
 )
-_SVG_START = re.compile(rb"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*(?:<!DOCTYPE\s+svg[^>]*>\s*)?<svg[\s>]",
+_SVG_START = re.compile(rb"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*(?:<!DOCTYPE\s+svg[^>\[]*(?:\[.*?\])?\s*>\s*)?"
+                        rb"<svg[\s>]",
                         re.IGNORECASE | re.DOTALL)
 # Drawing only: no script, foreignObject (HTML inside), animation of attributes, links or external images.
 SVG_ELEMENTS = frozenset({

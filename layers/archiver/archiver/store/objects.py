@@ -68,6 +68,8 @@ class ArchiveObjects:
                 "sha256": digest,
                 # The charset an HTTP response declared: re-processing decodes the bytes as the first run did.
                 **({"charset": _metadata_value(item.charset)} if item.charset else {}),
+                # The site a dropped file named: re-processing resolves its relative links as the first run did.
+                **({"site-url": _metadata_value(item.origin.site_url)} if item.origin.site_url else {}),
             },
         }
 

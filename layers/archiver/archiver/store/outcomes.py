@@ -224,7 +224,7 @@ def _retry_keys(key: dict[str, str], stamp: str, *, listed: bool = True) -> dict
 
 def _origin_fields(origin: Origin) -> dict[str, Any]:
     return {"origin_kind": origin.kind, "origin_uri": origin.uri, "bucket": origin.bucket, "key": origin.key,
-            "version_id": origin.version_id, "etag": origin.etag}
+            "version_id": origin.version_id, "etag": origin.etag, "site_url": origin.site_url}
 
 
 def _chunk_fields(chunk: Chunk) -> dict[str, Any]:
