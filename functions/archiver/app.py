@@ -257,7 +257,7 @@ def reprocess_batch(event: dict[str, Any], context: LambdaContext | None) -> dic
     options = Options.from_event(reprocess_options(event), default_tz=DEFAULT_TZ,
                                  max_post_bytes=SETTINGS.max_post_bytes)
     deadline = Deadline.from_context(context, SETTINGS.deadline_margin_seconds)
-    report = reprocess(store, options, raw_keys_in_batch(event, options.since), deadline=deadline)
+    report = reprocess(store, options, raw_keys_in_batch(event, options.since), deadline=deadline, media=media_queue)
     metrics.add_metric(name="ReprocessRenormalized", unit=MetricUnit.Count, value=report.renormalized)
     metrics.add_metric(name="ReprocessUnchanged", unit=MetricUnit.Count, value=report.unchanged)
     metrics.add_metric(name="ReprocessSkipped", unit=MetricUnit.Count, value=report.skipped)

@@ -202,3 +202,31 @@ def test_the_media_job_of_a_version_no_longer_current_leaves_it_alone(clean_aws,
     assert document["images"][0]["status"] == "archived" and "Two" in document["text"]
     [first_version, _] = function.store.list_versions(post_id)
     assert "media" not in first_version  # its job found the keys taken by version 2 and attached nothing there
+
+
+def test_reprocess_archives_the_media_of_posts_archived_before_without_new_versions(clean_aws, function, web) -> None:
+    from archiver.media.job import SqsMediaQueue
+    from archiver.model import Input
+    from archiver.model import Origin as InputOrigin
+    from archiver.pipeline import archive_input
+    from archiver.reprocess import Options, reprocess
+
+    web.route("/old.png", Reply(body=png(12, 3, 1), headers={"Content-Type": "image/png"}))
+    text = f"---\ntitle: Older\ndate: 2023-01-01\nurl: {web.url('/older/')}\n---\nOld ![o]({web.url('/old.png')})\n"
+    store = function.store
+    outcome = archive_input(Input(data=text.encode(), name="older.md", origin=InputOrigin("file", "older.md")),
+                            store)  # as before media jobs existed: none queued
+    [post_id] = outcome.post_ids
+    assert "media" not in store.get_post(post_id)
+
+    queue = SqsMediaQueue(clean_aws.client("sqs"), clean_aws.resources.fetch_queue_url)
+    report = reprocess(store, Options(), media=queue)
+    function.drain_queue(queue_url=clean_aws.resources.fetch_queue_url, batch_size=1)
+
+    assert (report.renormalized, report.unchanged) == (0, 1)
+    document, page, latest = document_of(store, post_id)
+    assert latest["version"] == 1 and latest["media"] == {"archived": 1, "failed": 0}
+    assert document["images"][0]["status"] == "archived" and not page_images(page)[0].startswith("http")
+    again = reprocess(store, Options(), media=queue)  # done: nothing queued again
+    assert again.unchanged == 1
+    assert not clean_aws.client("sqs").receive_message(QueueUrl=clean_aws.resources.fetch_queue_url).get("Messages")

@@ -456,6 +456,9 @@ def _retry(args: argparse.Namespace) -> int:
         print(f"archiver: no failed or unfinished input {args.key!r} (see `archiver failures`)", file=sys.stderr)
         return 1
     queue = SqsChunkQueue(target.client("sqs"), config.queue_url) if config.queue_url else None
+    from archiver.media.job import SqsMediaQueue
+
+    media = SqsMediaQueue(target.client("sqs"), config.fetch_queue_url) if config.fetch_queue_url else None
     s3 = target.client("s3")
     failed = 0
     with Progress(len(records), "retrying", quiet=args.quiet or not args.all) as progress:
@@ -466,7 +469,7 @@ def _retry(args: argparse.Namespace) -> int:
                 progress.advance(skipped=1)
                 continue
             try:
-                outcome = retry.retry(record, store, s3=s3, settings=config, queue=queue,
+                outcome = retry.retry(record, store, s3=s3, settings=config, queue=queue, media=media,
                                       default_tz=zone(args.timezone or config.default_timezone))
             except ArchiverError as exc:
                 print(f"archiver: {retry.input_key(record)}: {exc.code}: {exc.message}", file=sys.stderr)
@@ -491,7 +494,12 @@ def _reprocess(args: argparse.Namespace) -> int:
     options = Options(since=parse_since(args.since), site=args.site, dry_run=args.dry_run,
                       default_tz=zone(args.timezone or settings.default_timezone),
                       max_post_bytes=settings.max_post_bytes)
-    report = reprocess(store, options)
+    media = None
+    if settings.fetch_queue_url and not args.dry_run:  # posts without archived images get their media jobs
+        from archiver.media.job import SqsMediaQueue
+
+        media = SqsMediaQueue(target.client("sqs"), settings.fetch_queue_url)
+    report = reprocess(store, options, media=media)
     print(json.dumps(report.to_dict(), ensure_ascii=False))
     print(f"{report.inputs} inputs: {report.renormalized} posts re-normalized"
           f"{' (dry run: nothing written)' if args.dry_run else ''}, {report.unchanged} unchanged, "

@@ -34,6 +34,7 @@ from archiver.spool import spool_to_file
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
+    from archiver.media.job import MediaQueue
     from archiver.store import ArchiveStore
 
 LATEST_BATCH = 100  # posts compared per BatchGetItem of their LATEST items
@@ -146,16 +147,20 @@ def origin_from_metadata(raw_key: str, metadata: dict[str, str]) -> tuple[Origin
 
 
 def reprocess(store: ArchiveStore, options: Options, keys: Iterable[str] | None = None,
-              deadline: Deadline | None = None) -> ReprocessReport:
-    """Re-process the given raw keys (default: those `raw_keys` selects); one report for them all."""
+              deadline: Deadline | None = None, media: MediaQueue | None = None) -> ReprocessReport:
+    """Re-process the given raw keys (default: those `raw_keys` selects); one report for them all.
+
+    With a `media` queue, the images of every post whose current version has none archived yet (posts
+    archived before media were, or whose jobs were lost) are queued, without a new version when the text
+    did not change; a new version queues its own."""
     report = ReprocessReport(dry_run=options.dry_run)
     for key in raw_keys(store, options) if keys is None else keys:
-        report.merge(reprocess_input(key, store, options, deadline=deadline))
+        report.merge(reprocess_input(key, store, options, deadline=deadline, media=media))
     return report
 
 
 def reprocess_input(raw_key: str, store: ArchiveStore, options: Options, *,
-                    deadline: Deadline | None = None) -> ReprocessReport:
+                    deadline: Deadline | None = None, media: MediaQueue | None = None) -> ReprocessReport:
     """Re-normalize every post of one archived original; never raises for a bad input (it is counted)."""
     report = ReprocessReport(inputs=1, dry_run=options.dry_run)
     stage = "read"
@@ -177,9 +182,9 @@ def reprocess_input(raw_key: str, store: ArchiveStore, options: Options, *,
                 check(deadline, "normalize")
                 batch.append((raw, _normalized_or_error(raw, origin, options, archived_at)))
                 if len(batch) == LATEST_BATCH:
-                    _revise_batch(batch, raw_key, store, options, archived_at, report)
+                    _revise_batch(batch, raw_key, store, options, archived_at, report, media)
                     batch = []
-            _revise_batch(batch, raw_key, store, options, archived_at, report)
+            _revise_batch(batch, raw_key, store, options, archived_at, report, media)
             if not found:
                 raise ParseError("the input holds no posts", code="no_posts")
     except DeadlineExceeded:
@@ -201,10 +206,15 @@ def _normalized_or_error(raw: RawPost, origin: Origin, options: Options, archive
 
 
 def _revise_batch(batch: list[tuple[RawPost, Post | ArchiverError]], raw_key: str, store: ArchiveStore,
-                  options: Options, archived_at: str, report: ReprocessReport) -> None:
-    """Compare a batch of re-normalized posts with their LATEST items (one BatchGetItem), revise those changed."""
+                  options: Options, archived_at: str, report: ReprocessReport,
+                  media: MediaQueue | None = None) -> None:
+    """Compare a batch of re-normalized posts with their LATEST items (one BatchGetItem), revise those changed,
+    and queue the images of those still without any (one message batch)."""
+    from archiver.media.job import job_for
+
     posts = [post for _, post in batch if isinstance(post, Post)]
     latest = store.get_posts([post.id for post in posts]) if posts else {}
+    jobs = []
     for raw, post in batch:
         if isinstance(post, ArchiverError):
             report.fail(raw_key, post)
@@ -222,6 +232,11 @@ def _revise_batch(batch: list[tuple[RawPost, Post | ArchiverError]], raw_key: st
                                                stage="reprocess"), post_id=post.id)
             continue
         report.count(result, post.id)
+        current = store.get_post(post.id) if result == "renormalized" else latest.get(post.id)
+        if media is not None and not options.dry_run and result != "skipped" and current and "media" not in current:
+            jobs += [job] if (job := job_for(post, int(current["version"]))) is not None else []
+    if jobs:
+        media.send(jobs)
 
 
 def revise(post: Post, raw: RawPost, raw_key: str, latest: dict[str, Any] | None, store: ArchiveStore,
