@@ -138,8 +138,8 @@ $(HOST_DIR)/.stamp: $(VENV_SAM)/.stamp pyproject.toml $(HOST_SOURCES)
 	$(PYTHON) scripts/check_build.py --arch $(HOST_ARCH) $(HOST_DIR)/build
 	touch $@
 
-demo: setup ## Archive the sample posts into a local (embedded) AWS and export them to out/archive
-	$(VENV)/bin/archiver local ingest events/samples/* $(wildcard ../shared/seed/*) --export out/archive
+demo: setup ## Archive the sample posts (and a site bundle with its images) into a local AWS; export to out/archive
+	$(VENV)/bin/archiver local ingest events/samples/* events/bundles/* $(wildcard ../shared/seed/*) --export out/archive
 
 demo-fetch: setup ## Fetch three local fixture sites on the schedule, twice (the second run only asks conditionally)
 	$(VENV)/bin/python scripts/demo_fetch.py
