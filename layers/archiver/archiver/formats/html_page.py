@@ -147,7 +147,7 @@ def _parsed(markup: str) -> tuple[Any, bool]:
     """The page's tree, and whether the parser stopped at its depth limit (and so lost what lay deeper)."""
     from lxml import html as lxml_html
 
-    parser = lxml_html.HTMLParser()
+    parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True)
     tree = lxml_html.document_fromstring(markup, parser=parser)
     return tree, any("Excessive depth" in error.message for error in parser.error_log)
 
@@ -183,7 +183,7 @@ def parse(item: Input) -> Iterator[RawPost]:
             post.warnings[:0] = [*warnings, f"page is a microformats h-feed of {len(entries)} h-entry posts"]
             yield post
         return
-    content = extract_content(markup, url=meta.url, json_ld_body=meta.article_body)
+    content = extract_content(markup, url=meta.url, json_ld_body=meta.article_body, tree=tree)
     # The page's images, where its article had them: relative URLs resolve against where it was fetched from.
     page_url = item.origin.uri if item.origin.kind == "url" else meta.url
     resolve_lazy_images(tree, base_url=page_url)
