@@ -20,7 +20,7 @@ from archiver.errors import PostTooLarge
 from archiver.model import Origin, Post, RawPost
 from archiver.text import analyze
 
-NORMALIZER_VERSION = "1.0.0"
+NORMALIZER_VERSION = "1.1.0"
 MIN_LANGUAGE_TEXT = 40  # characters: shorter texts give unreliable guesses
 LANGUAGE_SAMPLE = 5000  # characters: enough for a confident guess, bounded time for long posts
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
