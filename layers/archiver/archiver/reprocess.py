@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from archiver.store import ArchiveStore
 
 LATEST_BATCH = 100  # posts compared per BatchGetItem of their LATEST items
+# What `revise` reads of a LATEST item (the response carries only these: smaller, and quicker to decode).
+LATEST_ATTRIBUTES = ("raw_key", "state", "content_sha256", "source", "story_id", "output_sha256", "json_key",
+                     "json_version_id", "version", "media")
 MAX_REPORTED_FAILURES = 50  # a report stays small (it is a Lambda response); the counts are exact
 PostResult = Literal["renormalized", "unchanged", "skipped", "failed"]
 
@@ -213,7 +216,7 @@ def _revise_batch(batch: list[tuple[RawPost, Post | ArchiverError]], raw_key: st
     from archiver.media.job import job_for
 
     posts = [post for _, post in batch if isinstance(post, Post)]
-    latest = store.get_posts([post.id for post in posts]) if posts else {}
+    latest = store.get_posts([post.id for post in posts], LATEST_ATTRIBUTES) if posts else {}
     jobs = []
     for raw, post in batch:
         if isinstance(post, ArchiverError):

@@ -180,9 +180,10 @@ class ArchiveStore:
         """The LATEST item of a post, as plain Python values."""
         return self.records.get_post(post_id)
 
-    def get_posts(self, post_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """The LATEST items of many posts (BatchGetItem, 100 a call), by id; absent ids are left out."""
-        return self.records.get_posts(post_ids)
+    def get_posts(self, post_ids: list[str], attributes: tuple[str, ...] | None = None) -> dict[str, dict[str, Any]]:
+        """The LATEST items of many posts (BatchGetItem, 100 a call), by id; absent ids are left out. With
+        `attributes`, only those of each item."""
+        return self.records.get_posts(post_ids, attributes)
 
     def list_versions(self, post_id: str) -> list[dict[str, Any]]:
         """The version items of a post, oldest first."""

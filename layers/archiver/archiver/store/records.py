@@ -199,9 +199,11 @@ class PostRecords:
         """The LATEST item of a post, as plain Python values."""
         return self._table.get(post_pk(post_id), LATEST)
 
-    def get_posts(self, post_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """The LATEST items of many posts, by id (consistent reads); absent ids are left out."""
-        items = self._table.batch_get([{"pk": post_pk(i), "sk": LATEST} for i in post_ids], "get posts")
+    def get_posts(self, post_ids: list[str], attributes: tuple[str, ...] | None = None) -> dict[str, dict[str, Any]]:
+        """The LATEST items of many posts, by id (consistent reads); absent ids are left out. With `attributes`,
+        only those (and the id)."""
+        wanted = tuple(dict.fromkeys(("id", *attributes))) if attributes else None
+        items = self._table.batch_get([{"pk": post_pk(i), "sk": LATEST} for i in post_ids], "get posts", wanted)
         return {item["id"]: item for item in items}
 
     def list_versions(self, post_id: str) -> list[dict[str, Any]]:
