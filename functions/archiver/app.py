@@ -36,7 +36,6 @@ from archiver.events import (
 from archiver.fetch.jobs import HostJob, SqsJobQueue, queue_due_sources
 from archiver.inbox import archive_object as archive_inbox_object
 from archiver.media.job import MediaJob, SqsMediaQueue
-from archiver.pipeline import archive_chunk
 from archiver.source_store import SourceStore
 from archiver.spool import RawCache
 from archiver.store import ArchiveStore
@@ -124,6 +123,8 @@ def archive_object(ref: ObjectRef, deadline: Deadline | None = None) -> Outcome 
 
 @tracer.capture_method
 def archive_chunk_message(chunk: Chunk, deadline: Deadline | None = None) -> Outcome:
+    from archiver.pipeline import archive_chunk  # the normalizer's imports: paid by the first event, not the start
+
     outcome = archive_chunk(chunk, store, default_tz=DEFAULT_TZ, cache=raw_cache, deadline=deadline, media=media_queue,
                             max_post_bytes=SETTINGS.max_post_bytes)
     metrics.add_metric(name="ChunksFailed" if outcome.status == "failed" else "ChunksArchived",
