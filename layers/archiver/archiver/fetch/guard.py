@@ -181,7 +181,7 @@ class _GuardedConnectionMixin:
     """`_new_conn` connects to an address the guard checked; `host` (Host header, SNI, certificate) stays the name."""
 
     guard: Guard
-    on_request: Callable[[dict[str, str]], None] | None
+    on_request: Callable[[dict[str, str], Any], None] | None
 
     def _new_conn(self) -> socket.socket:
         conn: Any = self
@@ -207,11 +207,11 @@ class _GuardedConnectionMixin:
     def request(self, method: str, url: str, body: Any = None, headers: Any = None, **kwargs: Any) -> None:
         super().request(method, url, body=body, headers=headers, **kwargs)  # type: ignore[misc]
         if self.on_request is not None:  # counted once written: a refused connection sends nothing
-            self.on_request(dict(headers or {}))
+            self.on_request(dict(headers or {}), self)
 
 
 class GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
-    def __init__(self, *args: Any, guard: Guard, on_request: Callable[[dict[str, str]], None] | None = None,
+    def __init__(self, *args: Any, guard: Guard, on_request: Callable[[dict[str, str], Any], None] | None = None,
                  **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.guard = guard
@@ -219,7 +219,7 @@ class GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
 
 
 class GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
-    def __init__(self, *args: Any, guard: Guard, on_request: Callable[[dict[str, str]], None] | None = None,
+    def __init__(self, *args: Any, guard: Guard, on_request: Callable[[dict[str, str], Any], None] | None = None,
                  **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.guard = guard
@@ -237,7 +237,7 @@ class GuardedHTTPSConnectionPool(HTTPSConnectionPool):
 class GuardedPoolManager(PoolManager):
     """A PoolManager whose pools make guarded connections (the guard reaches them through conn_kw)."""
 
-    def __init__(self, *args: Any, guard: Guard, on_request: Callable[[dict[str, str]], None] | None = None,
+    def __init__(self, *args: Any, guard: Guard, on_request: Callable[[dict[str, str], Any], None] | None = None,
                  **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.guard = guard
@@ -256,11 +256,12 @@ class GuardedPoolManager(PoolManager):
 class GuardedAdapter(HTTPAdapter):
     """A requests adapter whose every connection, first request and redirect hop alike, is checked by `guard`.
 
-    `on_request(headers)` is called for each request written to the wire (retries included).
+    `on_request(headers, connection)` is called for each request written to the wire (retries included),
+    before its response is read: the connection is the one whose socket the response will come from.
     Proxies are refused: a proxy would make the connection, out of the guard's sight.
     """
 
-    def __init__(self, guard: Guard, *, on_request: Callable[[dict[str, str]], None] | None = None,
+    def __init__(self, guard: Guard, *, on_request: Callable[[dict[str, str], Any], None] | None = None,
                  **kwargs: Any):
         self.guard = guard
         self.on_request = on_request
