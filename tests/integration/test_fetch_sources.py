@@ -15,12 +15,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from archiver.fetch.context import FetchContext
 from archiver.fetch.guard import Guard
 from archiver.fetch.http import HttpClient
 from archiver.fetch.robots import RobotsCache
 from archiver.fetch.schedule import iso
 from archiver.fetch.sources import new_source
-from archiver.fetch.worker import FetchContext, fetch_source, run_job
+from archiver.fetch.worker import fetch_source, run_job
 from archiver.local.stack import LocalAWS
 from archiver.local.web import FixtureWeb, Reply, loopback_resolver, wordpress_posts
 from archiver.model import Source

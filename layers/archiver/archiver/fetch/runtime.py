@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from archiver.config import Settings
 
 if TYPE_CHECKING:
+    from archiver.fetch.context import FetchContext
     from archiver.fetch.http import HttpClient
-    from archiver.fetch.worker import FetchContext
     from archiver.source_store import SourceStore
     from archiver.store import ArchiveStore
 
@@ -28,8 +28,8 @@ def http_client(settings: Settings) -> HttpClient:
 def fetch_context(settings: Settings, client: HttpClient, archive: ArchiveStore, sources: SourceStore, *,
                   default_tz: tzinfo = UTC, deadline: Callable[[], float] | None = None) -> FetchContext:
     """A job's context: robots.txt files are shared through the table, so a host's is fetched once a day."""
+    from archiver.fetch.context import FetchContext
     from archiver.fetch.robots import RobotsCache
-    from archiver.fetch.worker import FetchContext
 
     return FetchContext(client=client, robots=RobotsCache(client, store=sources), archive=archive,
                         host_delay=settings.fetch_host_delay, default_tz=default_tz, deadline=deadline,

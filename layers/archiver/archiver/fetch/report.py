@@ -1,0 +1,31 @@
+"""What one fetch of a source did: kept on the source as its `last` health, logged and counted by the handler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from archiver.model import Failure
+
+
+@dataclass
+class FetchReport:
+    """What one fetch of a source did (also kept on the source as its `last` health)."""
+
+    source_id: str
+    url: str
+    status: str = "unchanged"  # archived | unchanged | not_modified | failed | deferred
+    http_status: int | None = None
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    post_ids: list[str] = field(default_factory=list)
+    error: Failure | None = None
+    at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"at": self.at, "status": self.status, "http_status": self.http_status, "url": self.url,
+                "new": self.new, "updated": self.updated, "unchanged": self.unchanged}
+        if self.error is not None:
+            data["error"] = self.error.to_dict()
+        return data
