@@ -1,5 +1,6 @@
 """A hostile HTTP server for fetch tests: drips its status line, headers or body one byte at a time.
 
+It answers /robots.txt with a plain 404 (no rules), so that the fetcher goes on to the hostile part.
 Bounded so that no test can hang on it: it listens on 127.0.0.1 only, accepts at most
 `max_connections`, and stops itself (listener and every connection closed) after `lifetime`
 seconds or when its block ends, whichever comes first.
@@ -20,8 +21,8 @@ from collections.abc import Callable
 Behaviour = Callable[[socket.socket, threading.Event], None]
 
 
-def _read_request(conn: socket.socket, stopping: threading.Event) -> bool:
-    """Read up to the end of the request head; False when the client went away or the server stops."""
+def _read_request(conn: socket.socket, stopping: threading.Event) -> str | None:
+    """Read up to the end of the request head; its path, or None when the client went away or the server stops."""
     conn.settimeout(0.1)
     data = b""
     while b"\r\n\r\n" not in data and not stopping.is_set() and len(data) < 65536:
@@ -30,11 +31,14 @@ def _read_request(conn: socket.socket, stopping: threading.Event) -> bool:
         except TimeoutError:
             continue
         except OSError:
-            return False
+            return None
         if not chunk:
-            return False
+            return None
         data += chunk
-    return b"\r\n\r\n" in data
+    if b"\r\n\r\n" not in data:
+        return None
+    parts = data.split(b"\r\n", 1)[0].split()
+    return parts[1].decode("latin-1") if len(parts) > 1 else "/"
 
 
 def _drip(conn: socket.socket, data: bytes, interval: float, stopping: threading.Event) -> None:
@@ -52,8 +56,7 @@ def drip_head(interval: float, length: int = 100_000) -> Behaviour:
     head = b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"a" * length + b"\r\n\r\n"
 
     def behave(conn: socket.socket, stopping: threading.Event) -> None:
-        if _read_request(conn, stopping):
-            _drip(conn, head, interval, stopping)
+        _drip(conn, head, interval, stopping)
 
     return behave
 
@@ -63,10 +66,9 @@ def drip_body(interval: float, length: int = 60_000, content_type: str = "applic
     head = (f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\n\r\n").encode()
 
     def behave(conn: socket.socket, stopping: threading.Event) -> None:
-        if _read_request(conn, stopping):
-            with contextlib.suppress(OSError):
-                conn.sendall(head)
-            _drip(conn, b"<" + b"x" * (length - 1), interval, stopping)
+        with contextlib.suppress(OSError):
+            conn.sendall(head)
+        _drip(conn, b"<" + b"x" * (length - 1), interval, stopping)
 
     return behave
 
@@ -138,6 +140,13 @@ class HostileServer:
 
     def _handle(self, conn: socket.socket) -> None:
         try:
+            path = _read_request(conn, self._stopping)
+            if path is None:
+                return
+            if path == "/robots.txt":
+                with contextlib.suppress(OSError):
+                    conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                return
             self.behaviour(conn, self._stopping)
             if not self._stopping.is_set():
                 with self._lock:

@@ -122,7 +122,8 @@ def run_fetch_job(job: HostJob, lambda_context: LambdaContext | None) -> None:
     if _http is None:
         tracer.patch(["requests"])
         _http = http_client(SETTINGS)
-    deadline = (lambda: lambda_context.get_remaining_time_in_millis() / 1000) if lambda_context else None
+    # The job stops with the margin left: enough to save the source's state and queue the rest.
+    deadline = Deadline.from_context(lambda_context, SETTINGS.fetch_margin_seconds)
     context = fetch_context(SETTINGS, _http, store, sources, default_tz=DEFAULT_TZ, deadline=deadline)
     result = run_job(list(job.sources), sources, context)
     for report in result.reports:
@@ -133,6 +134,7 @@ def run_fetch_job(job: HostJob, lambda_context: LambdaContext | None) -> None:
         if fetch_queue is None:
             raise ArchiverError("a fetch job ran short of time and no fetch queue is configured", stage="fetch")
         fetch_queue.send([HostJob(job.host, tuple(result.remaining), job.attempt + 1)])
+        metrics.add_metric(name="FetchDeferred", unit=MetricUnit.Count, value=1)
         logger.info("fetch job deferred", extra={"host": job.host, "remaining": len(result.remaining)})
 
 

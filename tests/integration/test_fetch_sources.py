@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from archiver.deadline import Deadline
 from archiver.fetch.context import FetchContext
 from archiver.fetch.guard import Guard
 from archiver.fetch.http import HttpClient
@@ -87,6 +88,17 @@ def context(client: HttpClient, archive: ArchiveStore) -> FetchContext:
                        now=lambda: NOW, sleep=sleeps.append, clock=lambda: 100.0)  # a clock that stands still
     ctx.sleeps = sleeps  # type: ignore[attr-defined]
     return ctx
+
+
+class TimeUpAfter:
+    """A deadline that passes once the web server has had `requests` requests: no clock in the test."""
+
+    def __init__(self, web: FixtureWeb, requests: int):
+        self.web = web
+        self.requests = requests
+
+    def remaining(self) -> float:
+        return 1000.0 if len(self.web.requests()) < self.requests else 0.0
 
 
 def count_calls(*clients: object) -> Counter:
@@ -302,7 +314,7 @@ def test_adding_a_home_page_discovers_its_feed_or_wordpress_api(web, client) -> 
 def test_a_job_short_of_time_hands_back_the_sources_not_done(web, context, sources) -> None:
     for n in range(3):
         sources.put(Source(id=f"s{n}", url=web.url("news.test", f"/f{n}.xml"), kind="feed", next_due_at=iso(NOW)))
-    context.deadline = lambda: 1.0  # seconds left: less than the margin
+    context.deadline = Deadline.after(-1)  # the margin is already reached
     result = run_job(["s0", "s1", "s2"], sources, context)
     assert result.remaining == ["s0", "s1", "s2"] and not result.reports
     assert web.requests() == []
@@ -458,8 +470,7 @@ def test_a_source_cut_short_keeps_its_progress_and_goes_back_to_the_queue(web, c
     web.route("blog.test", "/wp-json/wp/v2/posts", wordpress_posts(posts))
     sources.put(Source(id="wp", url=web.url("blog.test", "/wp-json/"), kind="wordpress", next_due_at=iso(NOW)))
     context.wp_per_page = 10
-    checks = iter([1000.0, 1000.0, 1.0])  # the job starts, page 1 is fetched, then time runs short
-    context.deadline = lambda: next(checks, 1.0)
+    context.deadline = TimeUpAfter(web, requests=3)  # robots.txt, pages 1 and 2: then time runs short
     result = run_job(["wp"], sources, context)
     assert result.remaining == ["wp"] and not result.reports
     saved = sources.get("wp")

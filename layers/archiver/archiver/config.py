@@ -38,6 +38,8 @@ class Settings:
     fetch_host_delay: float = 1.0  # seconds between two requests to one host (robots.txt Crawl-delay may ask more)
     fetch_lease_seconds: int = 1800  # a queued source is not queued again for this long
     fetch_margin_seconds: int = 30  # a fetch job stops and re-queues its rest with this much time left
+    fetch_pages_per_run: int = 200  # pages fetched per source and run (sitemap pages, full articles); the rest next run
+    fetch_cli_seconds: float = 900.0  # `archiver fetch` / `sources fetch` stop after this long, progress kept
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -66,6 +68,8 @@ class Settings:
             fetch_host_delay=float(env.get("FETCH_HOST_DELAY", cls.fetch_host_delay)),
             fetch_lease_seconds=int(env.get("FETCH_LEASE_SECONDS", cls.fetch_lease_seconds)),
             fetch_margin_seconds=int(env.get("FETCH_MARGIN_SECONDS", cls.fetch_margin_seconds)),
+            fetch_pages_per_run=int(env.get("FETCH_PAGES_PER_RUN", cls.fetch_pages_per_run)),
+            fetch_cli_seconds=float(env.get("FETCH_CLI_SECONDS", cls.fetch_cli_seconds)),
         )
 
 

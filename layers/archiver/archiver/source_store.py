@@ -28,7 +28,7 @@ DUE_INDEX = "ByDue"
 DUE_SHARDS = 4  # spreads the index's partitions; a due query reads each shard
 DISABLED = "~disabled"
 MAX_ROBOTS_ITEM_BYTES = 350 * 1024  # DynamoDB items hold 400 KB
-_STATE_FIELDS = ("url", "validators", "cursor", "seen", "failures", "last", "next_due_at", "enabled",
+_STATE_FIELDS = ("url", "validators", "cursor", "progress", "seen", "failures", "last", "next_due_at", "enabled",
                  "disabled_reason")
 
 

@@ -1,4 +1,19 @@
-"""What a fetch job works with: HTTP within robots.txt and per-host pacing, the stores, the clock, its time."""
+"""What a fetch job works with: HTTP within robots.txt and per-host pacing, the stores, the clock, its budget.
+
+Every fetch job works against a budget and stops cleanly when it is spent, its progress kept:
+- time: `deadline` is the invocation's remaining time less a margin (kept to save the state and
+  queue the rest). No request starts without time left, each request's own deadline is cut to
+  what is left, and a pause for politeness never sleeps past it. Spent: `OutOfTime`, the job
+  hands the source back to the queue.
+- work per run: at most `max_articles` pages fetched per source (a sitemap's pages, a feed's
+  full articles) and `max_pages` WordPress API pages. Spent: `RunCapReached`, the source stays
+  due and the next scheduled run goes on from its cursor.
+- memory: bounded by counts, never by what a site holds: a document is read within the
+  client's byte cap and its entries are handled one after another; what is kept between entries
+  (sitemap batches, seen digests) has a fixed size.
+`save(source)` keeps a source's progress (cursor, entries seen, position) as it goes, so that
+even a job killed outright resumes from its last save, not from the start.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +21,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
+
+from archiver.fetch.errors import FetchTimeout
 
 if TYPE_CHECKING:
     from archiver.fetch.http import HttpClient, Response
     from archiver.fetch.robots import RobotsCache
+    from archiver.model import Source
     from archiver.store import ArchiveStore
 
 
@@ -19,9 +37,19 @@ class OutOfTime(Exception):
     """The job must stop before the function's timeout; the current source goes back to the queue."""
 
 
+class RunCapReached(Exception):
+    """A source has had its share of this run; it stays due and the next run resumes from its cursor."""
+
+
+class TimeLeft(Protocol):
+    """archiver.deadline.Deadline, or anything else that says how many seconds are left."""
+
+    def remaining(self) -> float: ...
+
+
 @dataclass
 class FetchContext:
-    """What a job needs: HTTP with robots.txt and per-host pacing, the stores, the clock."""
+    """What a job needs: HTTP with robots.txt and per-host pacing, the stores, the clock, the budget."""
 
     client: HttpClient
     robots: RobotsCache
@@ -29,34 +57,56 @@ class FetchContext:
     host_delay: float = 1.0  # seconds between two requests to one host, at least (robots Crawl-delay wins)
     max_crawl_delay: float = 60.0
     default_tz: tzinfo = UTC
-    max_pages: int = 50  # WordPress API pages per fetch; the cursor resumes the rest next time
+    max_pages: int = 50  # WordPress API pages per run; the cursor resumes the rest next run
     wp_per_page: int = 100  # the REST API's maximum
-    max_articles: int = 200  # sitemap pages per fetch
-    deadline: Callable[[], float] | None = None  # seconds left in this invocation; None = no limit
-    margin: float = 30.0  # stop when fewer seconds than this are left
+    max_articles: int = 200  # pages fetched per source per run: sitemap pages, a feed's full articles
+    max_sitemaps: int = 100  # sitemap documents read per source per run
+    save_every: int = 25  # entries handled between two saves of a source's progress
+    deadline: TimeLeft | None = None  # the invocation's time less the margin; None: no limit
+    save: Callable[[Source], object] | None = None  # keeps a source's progress (a job: the source table)
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     _last_request: dict[str, float] = field(default_factory=dict)
 
-    def get(self, url: str, *, validators: dict[str, str] | None = None) -> Response:
-        """GET within robots.txt, at least `host_delay` (or the host's Crawl-delay) after the last request."""
+    def get(self, url: str, *, validators: dict[str, str] | None = None, max_bytes: int | None = None) -> Response:
+        """GET within robots.txt, at least `host_delay` (or the host's Crawl-delay) after the last request,
+        and within the time left: OutOfTime when there is none, or when the request ran out of it."""
         from archiver.fetch.http import Validators
 
         self.check_time()
-        rules = self.robots.ensure_allowed(url)  # RobotsDisallowed when robots.txt forbids it
-        host = (urlsplit(url).netloc or "").lower()
-        delay = max(self.host_delay, min(rules.crawl_delay or 0, self.max_crawl_delay))
-        last = self._last_request.get(host)
-        if last is not None:
-            wait = last + delay - self.clock()
-            if wait > 0:
-                self.sleep(wait)
         try:
-            return self.client.get(url, validators=Validators.from_dict(validators) if validators else None)
-        finally:
-            self._last_request[host] = self.clock()
+            rules = self.robots.ensure_allowed(url, within=self.time_left())  # RobotsDisallowed if forbidden
+            host = (urlsplit(url).netloc or "").lower()
+            delay = max(self.host_delay, min(rules.crawl_delay or 0, self.max_crawl_delay))
+            last = self._last_request.get(host)
+            if last is not None:
+                wait = last + delay - self.clock()
+                if wait > 0:
+                    left = self.time_left()
+                    if left is not None and wait >= left:
+                        raise OutOfTime  # the pause alone would outlast the invocation
+                    self.sleep(wait)
+            self.check_time()
+            try:
+                return self.client.get(url, validators=Validators.from_dict(validators) if validators else None,
+                                       max_bytes=max_bytes, within=self.time_left())
+            finally:
+                self._last_request[host] = self.clock()
+        except FetchTimeout as exc:
+            if exc.caller_deadline:  # cut by the invocation's time, not the server's fault
+                raise OutOfTime from exc
+            raise
+
+    def time_left(self) -> float | None:
+        """Seconds left in the job's budget, None without a deadline."""
+        return None if self.deadline is None else self.deadline.remaining()
 
     def check_time(self) -> None:
-        if self.deadline is not None and self.deadline() < self.margin:
+        if self.deadline is not None and self.deadline.remaining() <= 0:
             raise OutOfTime
+
+    def checkpoint(self, source: Source) -> None:
+        """Keep the source's progress now (cursor, entries seen, position), not only at the end."""
+        if self.save is not None:
+            self.save(source)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from archiver import formats
 from archiver.errors import ArchiverError
-from archiver.fetch.context import FetchContext, OutOfTime
+from archiver.fetch.context import FetchContext, OutOfTime, RunCapReached
 from archiver.fetch.report import FetchReport
 from archiver.fetch.schedule import iso
 from archiver.model import Input, Origin, Outcome, RawPost, Source
@@ -34,8 +34,13 @@ _TAG = re.compile(r"<[^>]*>")
 
 
 def fetch_feed(source: Source, ctx: FetchContext, report: FetchReport) -> None:
-    """A feed (or a single article): one conditional GET, then every new or changed entry archived."""
-    response = ctx.get(source.url, validators=source.validators.get(source.url))
+    """A feed (or a single article): one conditional GET, then every new or changed entry archived.
+
+    A document left unfinished (out of time, or its full articles over the run's cap) is asked
+    for again unconditionally and resumed at the entry where it stopped, if its bytes are the same.
+    """
+    unfinished = source.progress.get("document") == source.url
+    response = ctx.get(source.url, validators=None if unfinished else source.validators.get(source.url))
     report.http_status = response.status
     if response.permanent_url and response.permanent_url != source.url:
         source.validators.pop(source.url, None)
@@ -43,16 +48,20 @@ def fetch_feed(source: Source, ctx: FetchContext, report: FetchReport) -> None:
     if response.not_modified:
         report.status = "not_modified"
         return
-    archive_document(source, ctx, response, report, full=source.full if source.kind == "feed" else "never")
+    archive_document(source, ctx, response, report, full=source.full if source.kind == "feed" else "never",
+                     resume=True)
     keep_validators(source, source.url, response)
 
 
 def archive_document(source: Source, ctx: FetchContext, response: Response, report: FetchReport, *, full: str,
-                      seen_key: str | None = None, seen_digest: str | None = None) -> list[RawPost]:
+                     seen_key: str | None = None, seen_digest: str | None = None,
+                     resume: bool = False) -> list[RawPost]:
     """Save a fetched document's raw bytes, then archive each of its new or changed posts.
 
     Records the document's outcome as every dropped file's is; a document that cannot be parsed
     is the source's failure (its raw bytes stay archived). Returns the document's raw posts.
+    With `resume`, the position reached is kept on the source (`progress`) every `save_every`
+    entries and when the job's budget is spent, and a later fetch of the same bytes starts there.
     """
     item = _input(response)
     archive = ctx.archive
@@ -60,12 +69,20 @@ def archive_document(source: Source, ctx: FetchContext, response: Response, repo
     saved: list[str] = []
     duplicates = 0
     stage = "parse"
+    position = {"document": response.url, "digest": hashlib.sha256(response.body).hexdigest()[:16]}
+    start = _resume_at(source.progress, position) if resume else 0
+    index = start
     try:
         raw_posts = formats.parse(item)
         if not raw_posts:
             raise ArchiverError("the document holds no posts", code="no_posts", stage="parse")
         archived_at = iso(ctx.now())
-        for raw in raw_posts:
+        for index in range(start, len(raw_posts)):
+            ctx.check_time()  # between entries: a document of 20,000 entries stops in time too
+            if resume and index > start and (index - start) % ctx.save_every == 0:
+                source.progress = {**position, "done": index}
+                ctx.checkpoint(source)
+            raw = raw_posts[index]
             key = seen_key or raw.original_id or raw.url or raw.title or ""
             digest = seen_digest or _digest(raw)
             if source.seen.get(key) == digest:
@@ -73,7 +90,7 @@ def archive_document(source: Source, ctx: FetchContext, response: Response, repo
                 report.unchanged += 1
                 continue
             stage = "fetch_article"
-            post_raw_key = _with_full_article(raw, ctx, full) or raw_key
+            post_raw_key = _with_full_article(raw, ctx, full, report) or raw_key
             stage = "normalize"
             post = normalize(raw, item.origin, archived_at=archived_at, default_tz=ctx.default_tz)
             stage = "store"
@@ -90,29 +107,47 @@ def archive_document(source: Source, ctx: FetchContext, response: Response, repo
             stage = "parse"
         status = "duplicate" if saved and duplicates == len(saved) else "archived"
         outcome = Outcome(status=status, origin=item.origin, raw_key=raw_key, post_ids=saved)
-    except OutOfTime:
+    except (OutOfTime, RunCapReached):
+        if resume:
+            source.progress = {**position, "done": index}  # the entry it stopped at is done next time
+        if saved:
+            archive.record_outcome(Outcome(status="archived", origin=item.origin, raw_key=raw_key, post_ids=saved))
+            report.post_ids += saved
         raise
     except Exception as exc:
         archive.record_outcome(failed_outcome(item.origin, exc, stage=stage, raw_key=raw_key, post_ids=saved))
         raise
     finally:
         _trim(source.seen)
+    if resume and source.progress.get("document") == position["document"]:
+        source.progress = {}  # finished: nothing to resume
     if saved:  # a document whose entries were all archived before writes nothing but the source's health
         archive.record_outcome(outcome)
         report.post_ids += saved
     return raw_posts
 
 
-def _with_full_article(raw: RawPost, ctx: FetchContext, full: str) -> str | None:
+def _resume_at(progress: dict, position: dict) -> int:
+    """Where to start in a document: where the last fetch stopped, if it was these very bytes."""
+    same = progress.get("document") == position["document"] and progress.get("digest") == position["digest"]
+    done = progress.get("done") if same else 0
+    return int(done) if isinstance(done, int | float) and done > 0 else 0
+
+
+def _with_full_article(raw: RawPost, ctx: FetchContext, full: str, report: FetchReport) -> str | None:
     """Replace a summary-only entry's body by its page's article; returns the page's raw key.
 
     The feed's summary becomes the excerpt. A page that cannot be fetched or gives less text
-    than the feed leaves the entry as the feed has it, with a warning.
+    than the feed leaves the entry as the feed has it, with a warning. RunCapReached when this
+    run has fetched its share of pages for the source: the entry waits for the next run.
     """
     if full == "never" or not raw.url or not (full == "always" or is_summary(raw.body)):
         return None
     from archiver.formats import html_page
 
+    if report.pages >= ctx.max_articles:
+        raise RunCapReached
+    report.pages += 1
     try:
         response = ctx.get(raw.url)
         page_item = _input(response)

@@ -35,6 +35,7 @@ class ResponseTooLarge(FetchError):
 
 class FetchTimeout(FetchError):
     code = "timeout"
+    caller_deadline = False  # True when the caller's time ran out (`within`), not the request's own deadline
 
 
 class ConnectFailed(FetchError):

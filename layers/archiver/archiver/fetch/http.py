@@ -334,11 +334,18 @@ class HttpClient:
         deadline, e.g. to what is left of the invocation. Raises a FetchError subclass otherwise.
         """
         seconds = self.deadline if within is None else min(self.deadline, within)
+        caller_limited = within is not None and within < self.deadline
         if seconds <= 0:
-            raise FetchTimeout(f"no time left to fetch {url}")
-        self._watchdog.arm(time.monotonic() + seconds)
+            timeout = FetchTimeout(f"no time left to fetch {url}")
+            timeout.caller_deadline = True
+            raise timeout
+        at = time.monotonic() + seconds
+        self._watchdog.arm(at)
         try:
             return self._get(url, validators, accept, max_bytes, truncate, seconds)
+        except FetchTimeout as exc:
+            exc.caller_deadline = caller_limited and time.monotonic() >= at - 0.05
+            raise
         finally:
             self._watchdog.disarm()
 

@@ -14,7 +14,9 @@ class FetchReport:
 
     source_id: str
     url: str
-    status: str = "unchanged"  # archived | unchanged | not_modified | failed | deferred
+    # archived | unchanged | not_modified | failed | deferred (out of time: queued again)
+    # | partial (the run's share spent: due again at the next scheduled run)
+    status: str = "unchanged"
     http_status: int | None = None
     new: int = 0
     updated: int = 0
@@ -22,10 +24,18 @@ class FetchReport:
     post_ids: list[str] = field(default_factory=list)
     error: Failure | None = None
     at: str = ""
+    pages: int = 0  # pages fetched for entries this run (sitemap pages, full articles): capped per run
+    retry_after: float | None = None  # the server's Retry-After, at most a day
+    retry_after_capped: bool = False  # the server asked for longer than that
 
     def to_dict(self) -> dict[str, Any]:
         data = {"at": self.at, "status": self.status, "http_status": self.http_status, "url": self.url,
                 "new": self.new, "updated": self.updated, "unchanged": self.unchanged}
+        if self.pages:
+            data["pages"] = self.pages
+        if self.retry_after is not None:
+            data["retry_after"] = int(self.retry_after)
+            data["retry_after_capped"] = self.retry_after_capped
         if self.error is not None:
             data["error"] = self.error.to_dict()
         return data

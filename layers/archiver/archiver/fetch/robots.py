@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from protego import Protego
 
-from archiver.fetch.errors import FetchError, HttpError, RobotsDisallowed, TooManyRedirects, UnsafeURL
+from archiver.fetch.errors import FetchError, FetchTimeout, HttpError, RobotsDisallowed, TooManyRedirects, UnsafeURL
 from archiver.fetch.http import HttpClient
 
 AGENT = "PostArchiver"
@@ -91,34 +91,42 @@ class RobotsCache:
         self.max_age = max_age
         self._rules: dict[str, Robots] = {}
 
-    def rules(self, url: str) -> Robots:
-        """The rules for `url`'s origin (fetched now if not yet); UnsafeURL when the origin may not be reached."""
+    def rules(self, url: str, *, within: float | None = None) -> Robots:
+        """The rules for `url`'s origin (fetched now if not yet); UnsafeURL when the origin may not be reached.
+
+        `within`: the caller's time left; a fetch it cuts short raises its FetchTimeout (nothing cached).
+        """
         origin = origin_of(url)
         if origin not in self._rules:
             stored = self.store.load_robots(origin, self.max_age) if self.store else None
             if stored is not None:
                 self._rules[origin] = Robots.from_text(stored[0], self.agent, reason=stored[1])
             else:
-                robots = self._rules[origin] = self._fetch(origin)
+                robots = self._rules[origin] = self._fetch(origin, within)
                 if self.store and robots.text is not None:
                     self.store.save_robots(origin, robots.text, robots.reason)
         return self._rules[origin]
 
-    def ensure_allowed(self, url: str) -> Robots:
+    def ensure_allowed(self, url: str, *, within: float | None = None) -> Robots:
         """The rules for `url`, or RobotsDisallowed when they forbid fetching it."""
-        robots = self.rules(url)
+        robots = self.rules(url, within=within)
         if not robots.allowed(url):
             reason = f" ({robots.reason})" if robots.reason else ""
             raise RobotsDisallowed(f"robots.txt of {origin_of(url)} disallows {url} for {self.agent}{reason}")
         return robots
 
-    def _fetch(self, origin: str) -> Robots:
+    def _fetch(self, origin: str, within: float | None = None) -> Robots:
         robots_url = f"{origin}/robots.txt"
         try:
             response = self.client.get(robots_url, accept="text/plain, */*;q=0.1", max_bytes=MAX_ROBOTS_BYTES,
-                                       truncate=True)
+                                       truncate=True, within=within)
         except UnsafeURL:
             raise
+        except FetchTimeout as exc:
+            if exc.caller_deadline:  # the caller's time is up: no verdict on the host
+                raise
+            return Robots(self.agent, disallow_all=True,
+                          reason=f"robots.txt unreachable ({exc.code}): nothing allowed in this run")
         except HttpError as exc:
             # 429 is a 4xx but says "too fast", not "no file": treated like 5xx, as the big crawlers do.
             if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING
 
 from archiver.config import Settings
 
 if TYPE_CHECKING:
-    from archiver.fetch.context import FetchContext
+    from archiver.fetch.context import FetchContext, TimeLeft
     from archiver.fetch.http import HttpClient
     from archiver.source_store import SourceStore
     from archiver.store import ArchiveStore
@@ -26,11 +25,12 @@ def http_client(settings: Settings) -> HttpClient:
 
 
 def fetch_context(settings: Settings, client: HttpClient, archive: ArchiveStore, sources: SourceStore, *,
-                  default_tz: tzinfo = UTC, deadline: Callable[[], float] | None = None) -> FetchContext:
-    """A job's context: robots.txt files are shared through the table, so a host's is fetched once a day."""
+                  default_tz: tzinfo = UTC, deadline: TimeLeft | None = None) -> FetchContext:
+    """A job's context: robots.txt files are shared through the table, so a host's is fetched once a day.
+    `deadline`: the invocation's time less the margin."""
     from archiver.fetch.context import FetchContext
     from archiver.fetch.robots import RobotsCache
 
     return FetchContext(client=client, robots=RobotsCache(client, store=sources), archive=archive,
                         host_delay=settings.fetch_host_delay, default_tz=default_tz, deadline=deadline,
-                        margin=settings.fetch_margin_seconds)
+                        max_articles=settings.fetch_pages_per_run)

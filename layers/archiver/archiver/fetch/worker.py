@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from archiver.fetch.context import FetchContext, OutOfTime
+from archiver.fetch.context import FetchContext, OutOfTime, RunCapReached
 from archiver.fetch.documents import fetch_feed
 from archiver.fetch.errors import HttpError
 from archiver.fetch.report import FetchReport
@@ -35,8 +35,12 @@ class JobResult:
 
 
 def run_job(source_ids: list[str], sources: SourceStore, ctx: FetchContext) -> JobResult:
-    """Fetch a host's sources in order; stop early (returning the rest) when time runs short."""
+    """Fetch a host's sources in order; stop early (returning the rest) when time runs short.
+
+    Each source's progress is saved as it goes (`ctx.checkpoint`) and when its fetch ends or is cut short.
+    """
     result = JobResult()
+    ctx.save = sources.save_state
     found = sources.get_many(source_ids)  # one read per 100 sources; a removal meanwhile is caught by save_state
     for index, source_id in enumerate(source_ids):
         source = found.get(source_id)
@@ -62,7 +66,8 @@ def fetch_source(source: Source, ctx: FetchContext) -> FetchReport:
     """Fetch one source now, archive what changed, and update its state and health in place.
 
     Never raises for the source's own problems (HTTP errors, unsafe URLs, unparseable documents):
-    they are its health. OutOfTime propagates, after progress so far is kept on the source.
+    they are its health. OutOfTime propagates, after progress so far is kept on the source. A source
+    that had its share of the run (RunCapReached) is `partial` and stays due for the next run.
     """
     now = ctx.now()
     report = FetchReport(source_id=source.id, url=source.url, at=iso(now))
@@ -73,13 +78,18 @@ def fetch_source(source: Source, ctx: FetchContext) -> FetchReport:
         report.status = "deferred"
         source.last = report.to_dict()
         raise
+    except RunCapReached:
+        report.status = "partial"
+        source.failures = 0
+        source.next_due_at = iso(now)  # the rest at the next scheduled run, from the saved cursor
     except Exception as exc:  # any error, even a bug, is recorded on the source: it never stalls silently
         report.status = "failed"
         report.error = failed_outcome(Origin("url", source.url), exc, stage="fetch").error
         report.http_status = getattr(exc, "status", None) or report.http_status
         source.failures += 1
-        retry_after = exc.retry_after if isinstance(exc, HttpError) else None
-        source.next_due_at = iso(after_failure(now, source.failures, retry_after=retry_after))
+        if isinstance(exc, HttpError) and exc.retry_after is not None:
+            report.retry_after, report.retry_after_capped = exc.retry_after, exc.retry_after_capped
+        source.next_due_at = iso(after_failure(now, source.failures, retry_after=report.retry_after))
         if isinstance(exc, HttpError) and exc.gone:
             source.enabled = False
             source.disabled_reason = f"410 Gone at {report.at}"
