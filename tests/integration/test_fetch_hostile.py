@@ -320,5 +320,6 @@ def test_a_job_never_sleeps_past_its_deadline_for_politeness(web, client, archiv
     for path in ("/a", "/b"):
         put(sources, Source(id=path.strip("/"), url=web.url("slow.test", path), kind="article", next_due_at=iso(NOW)))
     result = run_job(["a", "b"], sources, context)
-    assert [r.status for r in result.reports] == ["archived"] and result.remaining == ["b"]
-    assert sleeps == []  # a 30 s Crawl-delay with 20 s left: handed back instead of sleeping past the deadline
+    assert result.reports == [] and result.remaining == ["a", "b"]
+    assert sleeps == []  # a 30 s Crawl-delay after robots.txt with 20 s left: handed back, not slept past the deadline
+    assert sources.get("a").last["status"] == "deferred"

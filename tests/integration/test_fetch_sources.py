@@ -311,6 +311,17 @@ def test_adding_a_home_page_discovers_its_feed_or_wordpress_api(web, client) -> 
     assert (source.kind, source.url, source.every_seconds, source.full) == ("wordpress", api, 900, "always")
 
 
+def test_discovery_reads_robots_txt_first_and_is_paced_like_a_job(web, context) -> None:
+    web.add("news.test", "/", '<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml">'
+                              "</head><body></body></html>")
+    web.add("news.test", "/feed.xml", rss([]), "application/rss+xml")
+    context.host_delay = 2.0
+    source = new_source(web.url("news.test", "/"), get=context.get, now=NOW)
+    assert [r.path for r in web.requests("news.test")] == ["/robots.txt", "/"]
+    fetch_source(source, context)
+    assert context.sleeps == [2.0, 2.0]  # the page after robots.txt, the feed after the page (the clock stands still)
+
+
 def test_a_job_short_of_time_hands_back_the_sources_not_done(web, context, sources) -> None:
     for n in range(3):
         sources.put(Source(id=f"s{n}", url=web.url("news.test", f"/f{n}.xml"), kind="feed", next_due_at=iso(NOW)))

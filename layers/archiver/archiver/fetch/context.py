@@ -76,8 +76,11 @@ class FetchContext:
 
         self.check_time()
         try:
-            rules = self.robots.ensure_allowed(url, within=self.time_left())  # RobotsDisallowed if forbidden
             host = (urlsplit(url).netloc or "").lower()
+            made = self.client.requests_made
+            rules = self.robots.ensure_allowed(url, within=self.time_left())  # RobotsDisallowed if forbidden
+            if self.client.requests_made != made:  # robots.txt was fetched just now: the next request waits too
+                self._last_request[host] = self.clock()
             delay = max(self.host_delay, min(rules.crawl_delay or 0, self.max_crawl_delay))
             last = self._last_request.get(host)
             if last is not None:

@@ -43,3 +43,20 @@ def new_source(url: str, *, get: Callable[[str], Response], now: datetime, kind:
         site_url = found.site_url or (url if found.url != url else None)
     return Source(id=source_id(fetch_url), url=fetch_url, kind=kind, site_url=site_url, every_seconds=every_seconds,
                   full=full, added_at=iso(now), next_due_at=iso(now))
+
+
+def set_options(source: Source, *, every: str | int | None = None, full: str | None = None,
+                enabled: bool | None = None) -> Source:
+    """Change the options given (None: unchanged); the fetch state (validators, cursor, seen, health) stays."""
+    if every is not None:
+        source.every_seconds = parse_interval(every)
+    if full is not None:
+        if full not in FULL_MODES:
+            raise ValueError(f"unknown full-article mode {full!r}: use one of {', '.join(FULL_MODES)}")
+        source.full = full
+    if enabled is not None and enabled != source.enabled:
+        source.enabled = enabled
+        source.disabled_reason = None if enabled else "disabled by the user"
+        if enabled:
+            source.failures = 0  # a fresh start: the first fetch is not held back by the old backoff
+    return source

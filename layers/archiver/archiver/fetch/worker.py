@@ -2,11 +2,10 @@
 
 For each source: conditional GET (a 304 costs no parsing and no writes but the source's health),
 then the document's raw bytes are saved, its posts parsed, normalized and stored exactly as a
-dropped file's are. Entries already archived unchanged are skipped by their digest; feed entries
-that carry only a summary get their page fetched (same job, same politeness) and its extracted
-article as body. The source's state (validators, cursor, seen entries, health, next due time)
-is written once at the end of its fetch. A job short of time hands back the sources not done.
-The kinds live beside it: `documents` (a feed or an article), `wordpress`, `sitemap_fetch`.
+dropped file's are. The kinds live beside this module: `documents` (a feed or an article),
+`wordpress`, `sitemap_fetch`. A source's state (validators, cursor, position, seen entries) is
+saved as its fetch goes and, with its health and next due time, when it ends. A job whose time
+runs short (see `context`) saves the source it was on and hands it back with the sources not done.
 """
 
 from __future__ import annotations
