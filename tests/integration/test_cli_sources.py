@@ -133,3 +133,25 @@ def test_archiver_fetch_stops_at_its_overall_deadline(stack, capsys, monkeypatch
         code, lines = run(capsys, "fetch", hostile.url("/"))  # discovery itself cut off
         assert (code, lines) == (3, [])
         assert hostile.wait_for_hang_ups(2) == 2
+
+
+def test_a_site_added_as_a_sitemap_source_is_fetched_and_forgotten_when_removed(stack, web, capsys) -> None:
+    from archiver.crawl_store import CrawlStore
+    from archiver.source_store import SourceStore
+
+    web.add(HOST, "/robots.txt", f"User-agent: *\nSitemap: {web.url(HOST, '/news-sitemap.xml')}\n", "text/plain")
+    web.add(HOST, "/news-sitemap.xml", '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<url><loc>{web.url(HOST, '/story')}</loc></url></urlset>", "application/xml")
+    web.add(HOST, "/wp-sitemap.xml", f"{web.url(HOST, '/other')}\n", "text/plain")  # a plain-text one
+    web.add(HOST, "/story", f"<html><head><title>Story</title></head><body><article><p>{LOREM * 5}</p>"
+                            f"</article></body></html>")
+    web.add(HOST, "/other", b"", "text/plain")
+    code, [added] = run(capsys, "sources", "add", web.url(HOST, "/"), "--kind", "sitemap")
+    assert (code, added["kind"], added["url"]) == (0, "sitemap", web.url(HOST, "/"))
+    code, [fetched] = run(capsys, "sources", "fetch", added["id"])
+    assert (code, fetched["status"], fetched["new"], fetched["pages"]) == (0, "archived", 1, 2)
+    crawl = CrawlStore(SourceStore(stack.client("dynamodb"), stack.resources.table_name))
+    assert set(crawl.pages(added["id"], [web.url(HOST, "/story"), web.url(HOST, "/other")])) == {
+        web.url(HOST, "/story"), web.url(HOST, "/other")}
+    assert main(["sources", "remove", added["id"]]) == 0
+    assert crawl.pages(added["id"], [web.url(HOST, "/story")]) == {}

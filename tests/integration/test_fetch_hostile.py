@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import json
+import tracemalloc
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -178,6 +179,61 @@ def test_case3_and_4_an_absurd_retry_after_backs_off_a_day_at_most_and_says_so(h
     assert saved.enabled and saved.failures == 1
     assert NOW + timedelta(hours=23) <= parse_iso(saved.next_due_at) <= NOW + timedelta(days=1)
     assert (saved.last["retry_after"], saved.last["retry_after_capped"]) == (86400, True)
+
+
+# -- 5: a sitemap index whose children are indexes too -----------------------------------------------------------
+
+
+SITEMAP_NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+
+
+def sitemap_forest(web: FixtureWeb, host: str, *, mids: int, leaves: int, pages: int) -> None:
+    """/root.xml -> `mids` indexes -> `leaves` urlsets each -> `pages` pages each; documents made when asked for."""
+    def index(children: list[str]):
+        body = (f"<sitemapindex {SITEMAP_NS}>" + "".join(f"<sitemap><loc>{web.url(host, c)}</loc></sitemap>"
+                                                         for c in children) + "</sitemapindex>").encode()
+        return lambda request: Reply(200, body, {"Content-Type": "application/xml"})
+
+    def urlset(prefix: str):
+        def handle(request):
+            return Reply(200, (f"<urlset {SITEMAP_NS}>" + "".join(
+                f"<url><loc>{web.url(host, f'{prefix}/{n}')}</loc><lastmod>2024-05-01</lastmod></url>"
+                for n in range(pages)) + "</urlset>").encode(), {"Content-Type": "application/xml"})
+        return handle
+
+    web.route(host, "/root.xml", index([f"/mid-{m}.xml" for m in range(mids)]))
+    for m in range(mids):
+        web.route(host, f"/mid-{m}.xml", index([f"/leaf-{m}-{n}.xml" for n in range(leaves)]))
+        for n in range(leaves):
+            web.route(host, f"/leaf-{m}-{n}.xml", urlset(f"/p/{m}/{n}"))
+
+
+def test_case5_an_index_of_indexes_is_walked_a_bounded_bite_at_a_time(web, context, sources) -> None:
+    # 30 x 30 leaves of 2,000 pages: 1.8 million URLs. The old fetcher read every child first (908 MB).
+    # The pages answer 404: what counts here is which requests are made and what is held.
+    sitemap_forest(web, "forest.test", mids=30, leaves=30, pages=2000)
+    put(sources, Source(id="forest", url=web.url("forest.test", "/root.xml"), kind="sitemap", next_due_at=iso(NOW)))
+    context.max_articles, context.max_sitemaps = 25, 8
+    tracemalloc.start()
+    try:
+        [report] = run_job(["forest"], sources, context).reports
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert report.status == "partial" and report.pages == 25
+    sitemap_requests = [r.path for r in web.requests("forest.test") if r.path.endswith(".xml")]
+    assert sitemap_requests == ["/root.xml", "/mid-0.xml", "/leaf-0-0.xml"]  # the open path, nothing more
+    saved = sources.get("forest")
+    assert [frame[:2] for frame in saved.progress["walk"]] == [
+        ["", 0], [web.url("forest.test", "/root.xml"), 0], [web.url("forest.test", "/mid-0.xml"), 0],
+        [web.url("forest.test", "/leaf-0-0.xml"), 25]]
+    assert peak < 32 * 1024 * 1024  # one open leaf of 2,000 entries, not the tree
+
+    web.clear_log()
+    [second] = run_job(["forest"], sources, context).reports  # the next scheduled run goes on from there
+    pages = [r.path for r in web.requests("forest.test") if not r.path.endswith(".xml") and r.path != "/robots.txt"]
+    assert second.status == "partial" and len(pages) == 25
+    assert sources.get("forest").progress["walk"][-1][1] == 50
 
 
 # -- 6: one document with very many entries --------------------------------------------------------------------------

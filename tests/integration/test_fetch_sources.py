@@ -234,11 +234,48 @@ def test_a_sitemap_index_leads_to_pages_changed_since_the_last_fetch(web, contex
 
     first = fetch_source(source, context)
     assert (first.status, first.new) == ("archived", 3)
-    assert source.cursor == "2024-11-03T08:00:00Z"
     web.clear_log()
     second = fetch_source(source, context)
-    assert second.status == "not_modified"
-    assert [r.conditional for r in web.requests("paper.test")] == [True]
+    assert (second.status, second.new) == ("unchanged", 0)
+    # Both asked for conditionally: the index's children are kept in its record, the leaf was read completely.
+    assert [(r.path, r.conditional) for r in web.requests("paper.test")] == [
+        ("/sitemap.xml", True), ("/sitemap-news.xml", True)]
+
+    pages["/news/bridge"] = "2024-11-05T08:00:00Z"  # one page changed
+    urlset = ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + "".join(
+        f"<url><loc>{web.url('paper.test', path)}</loc><lastmod>{mod}</lastmod></url>" for path, mod in pages.items())
+        + "</urlset>")
+    web.add("paper.test", "/sitemap-news.xml", urlset, "application/xml")
+    web.clear_log()
+    third = fetch_source(source, context)
+    assert (third.new, third.updated, third.unchanged) == (0, 0, 1)  # fetched again; its text had not changed
+    assert [r.path for r in web.requests("paper.test")] == ["/sitemap.xml", "/sitemap-news.xml", "/news/bridge"]
+
+
+def test_a_sitemap_sources_crawl_records_live_in_the_table_across_jobs(web, context, sources) -> None:
+    from archiver.crawl_store import CrawlStore
+
+    paths = [f"/news/{n}" for n in range(5)]
+    web.add("paper.test", "/sitemap.xml", '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + "".join(
+        f"<url><loc>{web.url('paper.test', p)}</loc><lastmod>2024-11-01</lastmod></url>" for p in paths)
+        + "</urlset>", "application/xml")
+    for path in paths:
+        web.add("paper.test", path, article_page(path.rsplit("/", 1)[1]))
+    sources.put(Source(id="sm", url=web.url("paper.test", "/sitemap.xml"), kind="sitemap", next_due_at=iso(NOW)))
+    context.max_articles = 2
+    statuses = []
+    for _ in range(4):  # four scheduled runs, each a job of its own: only the table carries what was fetched
+        context.crawl = CrawlStore(sources)
+        statuses += [r.status for r in run_job(["sm"], sources, context).reports]
+    assert statuses == ["partial", "partial", "archived", "unchanged"]
+    fetched = [r.path for r in web.requests("paper.test") if r.path.startswith("/news/")]
+    assert sorted(fetched) == paths  # each once
+    crawl = CrawlStore(sources)
+    assert crawl.pages("sm", [web.url("paper.test", p) for p in paths]) == {
+        web.url("paper.test", p): "2024-11-01T00:00:00Z" for p in paths}
+    assert crawl.document("sm", web.url("paper.test", "/sitemap.xml"))["complete"]
+    crawl.forget("sm")
+    assert crawl.pages("sm", [web.url("paper.test", p) for p in paths]) == {}
 
 
 def test_robots_disallow_and_crawl_delay_are_honoured(web, context) -> None:

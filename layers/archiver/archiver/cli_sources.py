@@ -65,7 +65,7 @@ def _sources_add(args: argparse.Namespace) -> int:
     if existing is None:
         with _fetch_context(settings, sources) as ctx:  # robots.txt first, paced, within FETCH_CLI_SECONDS
             found = new_source(args.url, get=ctx.get, now=ctx.now(), kind=args.kind, every=args.every or "1h",
-                               full=args.full or "auto")
+                               full=args.full or "auto", robots_text=lambda url: ctx.robots.rules(url).text)
         existing = sources.get(found.id)  # a home page whose feed is registered already
         if existing is None:
             sources.put(found)
@@ -122,6 +122,9 @@ def _sources_action(args: argparse.Namespace) -> int:
         if not sources.delete(args.id):
             print(f"archiver: no source {args.id}", file=sys.stderr)
             return 1
+        from archiver.crawl_store import CrawlStore
+
+        CrawlStore(sources).forget(args.id)  # a sitemap source's records of pages fetched
         print(json.dumps({"id": args.id, "removed": True}))
         return 0
     source = sources.require(args.id)
@@ -146,7 +149,8 @@ def _fetch(args: argparse.Namespace) -> int:
     settings, sources, archive = _source_targets(args, archive=True)
     with _fetch_context(settings, sources, archive) as ctx:
         try:
-            source = new_source(args.url, get=ctx.get, now=ctx.now(), kind=args.kind, full=args.full)
+            source = new_source(args.url, get=ctx.get, now=ctx.now(), kind=args.kind, full=args.full,
+                                robots_text=lambda url: ctx.robots.rules(url).text)
         except OutOfTime:
             print(f"archiver: timeout: {args.url}: no answer within FETCH_CLI_SECONDS "
                   f"({settings.fetch_cli_seconds:g} s)", file=sys.stderr)

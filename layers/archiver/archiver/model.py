@@ -281,6 +281,7 @@ class Source:
     url: str
     kind: SourceKind
     site_url: str | None = None
+    sitemaps: list[str] = field(default_factory=list)  # a site's sitemaps (robots.txt, well-known paths); [] = url
     every_seconds: int = 3600
     enabled: bool = True
     full: FullMode = "auto"

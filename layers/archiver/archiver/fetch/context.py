@@ -24,6 +24,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
+from archiver.fetch.crawl import CrawlMemory, MemoryCrawl
 from archiver.fetch.errors import FetchTimeout
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ class FetchContext:
     save_every: int = 25  # entries handled between two saves of a source's progress
     deadline: TimeLeft | None = None  # the invocation's time less the margin; None: no limit
     save: Callable[[Source], object] | None = None  # keeps a source's progress (a job: the source table)
+    crawl: CrawlMemory = field(default_factory=MemoryCrawl)  # a sitemap source's pages fetched (a job: the table)
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic

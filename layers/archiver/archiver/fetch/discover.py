@@ -42,6 +42,10 @@ class Discovered:
 
 def classify(url: str, content_type: str | None, body: bytes, link_header: str | None = None) -> Discovered:
     """The source a fetched document stands for (the URL after redirects, its type and bytes)."""
+    from archiver.fetch.sitemap import looks_like_sitemap
+
+    if looks_like_sitemap(body):  # an XML sitemap or index, gzipped or not, or a plain list of URLs
+        return Discovered("sitemap", url)
     head = body[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     kind = _document_kind(content_type or "", head)
     if kind == "sitemap":

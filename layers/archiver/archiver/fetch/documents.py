@@ -55,13 +55,15 @@ def fetch_feed(source: Source, ctx: FetchContext, report: FetchReport) -> None:
 
 def archive_document(source: Source, ctx: FetchContext, response: Response, report: FetchReport, *, full: str,
                      seen_key: str | None = None, seen_digest: str | None = None,
-                     resume: bool = False) -> list[RawPost]:
+                     resume: bool = False, track_seen: bool = True) -> list[RawPost]:
     """Save a fetched document's raw bytes, then archive each of its new or changed posts.
 
     Records the document's outcome as every dropped file's is; a document that cannot be parsed
     is the source's failure (its raw bytes stay archived). Returns the document's raw posts.
     With `resume`, the position reached is kept on the source (`progress`) every `save_every`
     entries and when the job's budget is spent, and a later fetch of the same bytes starts there.
+    Without `track_seen` the entries' digests are not kept on the source (a sitemap's pages have
+    their own records, see `crawl`).
     """
     item = _input(response)
     archive = ctx.archive
@@ -85,7 +87,7 @@ def archive_document(source: Source, ctx: FetchContext, response: Response, repo
             raw = raw_posts[index]
             key = seen_key or raw.original_id or raw.url or raw.title or ""
             digest = seen_digest or _digest(raw)
-            if source.seen.get(key) == digest:
+            if track_seen and source.seen.get(key) == digest:
                 source.seen[key] = source.seen.pop(key)  # recently seen: kept longest by _trim
                 report.unchanged += 1
                 continue
@@ -103,7 +105,8 @@ def archive_document(source: Source, ctx: FetchContext, response: Response, repo
                 report.new += 1
             else:
                 report.updated += 1
-            source.seen[key] = digest
+            if track_seen:
+                source.seen[key] = digest
             stage = "parse"
         status = "duplicate" if saved and duplicates == len(saved) else "archived"
         outcome = Outcome(status=status, origin=item.origin, raw_key=raw_key, post_ids=saved)

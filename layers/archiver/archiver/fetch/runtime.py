@@ -26,11 +26,12 @@ def http_client(settings: Settings) -> HttpClient:
 
 def fetch_context(settings: Settings, client: HttpClient, archive: ArchiveStore, sources: SourceStore, *,
                   default_tz: tzinfo = UTC, deadline: TimeLeft | None = None) -> FetchContext:
-    """A job's context: robots.txt files are shared through the table, so a host's is fetched once a day.
-    `deadline`: the invocation's time less the margin."""
+    """A job's context: robots.txt files are shared through the table, so a host's is fetched once a day;
+    so are the pages and sitemaps a sitemap source has fetched. `deadline`: the invocation's time less the margin."""
+    from archiver.crawl_store import CrawlStore
     from archiver.fetch.context import FetchContext
     from archiver.fetch.robots import RobotsCache
 
     return FetchContext(client=client, robots=RobotsCache(client, store=sources), archive=archive,
                         host_delay=settings.fetch_host_delay, default_tz=default_tz, deadline=deadline,
-                        max_articles=settings.fetch_pages_per_run)
+                        max_articles=settings.fetch_pages_per_run, crawl=CrawlStore(sources))
