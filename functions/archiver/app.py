@@ -55,6 +55,8 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 fifo_processor = SqsFifoPartialProcessor()  # the fetch queue: a failed job holds back its host's later jobs
 
 SETTINGS = Settings.from_env()  # once per cold start (a module loaded again reads it again)
+if warning := SETTINGS.unsafe_fetch_warning():
+    logger.warning(warning)
 # Clients retry throttling and 5xx errors (botocore standard mode; see archiver.clients).
 s3 = client("s3")
 dynamodb = client("dynamodb")

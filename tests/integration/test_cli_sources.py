@@ -110,6 +110,7 @@ def test_case9_robots_txt_is_read_before_the_first_discovery_get(command, stack,
                        f"<body>{LOREM}</body></html>")
     code, err = run_failing(capsys, *command, web.url(HOST, "/"))
     assert code == 2 and "robots_disallowed" in err
+    assert "warning: FETCH_UNSAFE_ALLOW_NETWORKS is set (127.0.0.0/8)" in err  # said at every start
     assert [r.path for r in web.requests()] == ["/robots.txt"]  # the home page was never asked for
 
 

@@ -175,6 +175,8 @@ def _fetch_context(settings, sources, archive=None) -> Iterator:  # -> Iterator[
     from archiver.deadline import Deadline
     from archiver.fetch.runtime import fetch_context, http_client
 
+    if warning := settings.unsafe_fetch_warning():
+        print(f"archiver: warning: {warning}", file=sys.stderr)
     with http_client(settings) as client:
         yield fetch_context(settings, client, archive, sources, deadline=Deadline.after(settings.fetch_cli_seconds))
 

@@ -41,6 +41,13 @@ class Settings:
     fetch_pages_per_run: int = 200  # pages fetched per source and run (sitemap pages, full articles); the rest next run
     fetch_cli_seconds: float = 900.0  # `archiver fetch` / `sources fetch` stop after this long, progress kept
 
+    def unsafe_fetch_warning(self) -> str | None:
+        """What to log at start when FETCH_UNSAFE_ALLOW_NETWORKS is set (None when it is not)."""
+        if not self.fetch_allow_networks.strip():
+            return None
+        return (f"FETCH_UNSAFE_ALLOW_NETWORKS is set ({self.fetch_allow_networks.strip()}): the SSRF guard lets "
+                f"the fetcher reach these private networks. For local testing only; never in a deployed stack.")
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env

@@ -60,6 +60,7 @@ _BLOCKED_NETWORKS: tuple[tuple[IPNetwork, str], ...] = tuple(
     )
 )
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+MIN_ALLOWED_PREFIX = {4: 8, 6: 32}  # FETCH_UNSAFE_ALLOW_NETWORKS: no network wider than these (loopback aside)
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
@@ -121,11 +122,20 @@ class Guard:
 
     @classmethod
     def from_setting(cls, text: str, *, resolver: Callable[[str, int], list[str]] = system_resolver) -> Guard:
-        """A Guard allowing the comma-separated CIDR networks in `text` (FETCH_UNSAFE_ALLOW_NETWORKS)."""
+        """A Guard allowing the comma-separated CIDR networks in `text` (FETCH_UNSAFE_ALLOW_NETWORKS).
+
+        Networks wider than a /8 (IPv4) or a /32 (IPv6) are refused, unless they are loopback:
+        `0.0.0.0/0` would switch the guard off altogether, which no local test needs.
+        """
         try:
             allow = tuple(ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
         except ValueError as exc:
             raise ValueError(f"FETCH_UNSAFE_ALLOW_NETWORKS: not a list of CIDR networks: {text!r} ({exc})") from exc
+        for network in allow:
+            widest = MIN_ALLOWED_PREFIX[network.version]
+            if network.prefixlen < widest and not network.is_loopback:
+                raise ValueError(f"FETCH_UNSAFE_ALLOW_NETWORKS: {network} is wider than a /{widest}: refused "
+                                 f"(it would open the SSRF guard to far more than a local test server)")
         return cls(allow=allow, resolver=resolver)
 
     def check_url(self, url: str) -> None:
@@ -276,3 +286,4 @@ class GuardedAdapter(HTTPAdapter):
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         raise UnsafeURL(f"fetching through a proxy is refused (the guard could not check the target): {proxy}")
+
