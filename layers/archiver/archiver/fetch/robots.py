@@ -1,5 +1,13 @@
 """robots.txt (RFC 9309), parsed by protego and cached per origin for the life of one cache (one job).
 
+Three corrections go before protego, where it differs from RFC 9309 (and from Google's reference
+parser, google/robotstxt): the file is decoded as UTF-8 with its byte order mark dropped (2.3: UTF-8;
+a BOM otherwise glues itself to the first line's field, and `\ufeffUser-Agent` is no user-agent);
+a line whose field is no known record is dropped, so that it cannot end a group (2.2.4: other
+records MUST NOT interfere with the parsing of the defined ones: `User-agent: A`, an unknown line,
+`User-agent: *` make one group of A and *); a user-agent value is read up to its first space,
+case-insensitively (2.2.1: a product token has no spaces; `User-Agent: FOO BAR` is the group of Foo).
+
 Fetched with the same HttpClient (guarded, capped, redirects followed up to its cap):
 4xx means no rules (allow all), 5xx or an unreachable server means disallow all for this run,
 a body over 500 KiB is cut at the last full line, and UnsafeURL is raised, not turned into a rule.
@@ -43,7 +51,7 @@ class Robots:
 
     @classmethod
     def from_text(cls, text: str, agent: str = AGENT, reason: str = "") -> Robots:
-        return cls(agent, parser=Protego.parse(text) if text else None, reason=reason, text=text)
+        return cls(agent, parser=Protego.parse(rfc9309_records(text)) if text else None, reason=reason, text=text)
 
     def allowed(self, url: str) -> bool:
         if urlsplit(url).path == "/robots.txt":
@@ -141,5 +149,30 @@ class RobotsCache:
         body = response.body
         if len(body) >= MAX_ROBOTS_BYTES and b"\n" in body:
             body = body[: body.rindex(b"\n") + 1]  # never half a rule
-        return Robots.from_text(body.decode("utf-8", errors="replace"), self.agent,
+        return Robots.from_text(body.decode("utf-8-sig", errors="replace"), self.agent,
                                 reason=f"robots.txt from {response.final_url}")
+
+
+# Every field protego reads (its spellings and misspellings included); a line with another field is dropped.
+KNOWN_FIELDS = frozenset((
+    "user-agent", "useragent", "user agent", "allow", "disallow", "dissallow", "dissalow", "disalow", "diasllow",
+    "disallaw", "sitemap", "sitemaps", "site-map", "crawl-delay", "crawl delay", "request-rate", "request rate",
+    "visit-time", "visit time", "host",
+))
+_USER_AGENT_FIELDS = frozenset(("user-agent", "useragent", "user agent"))
+
+
+def rfc9309_records(text: str) -> str:
+    """robots.txt as protego should read it under RFC 9309: no BOM, no unknown records, product tokens only."""
+    lines = []
+    for line in text.removeprefix("\ufeff").splitlines():
+        record = line.split("#", 1)[0]
+        if ":" in record:
+            field, value = (part.strip() for part in record.split(":", 1))
+            field = field.lower()
+            if field not in KNOWN_FIELDS:
+                continue  # an unknown record: it must not end the group it stands in
+            if field in _USER_AGENT_FIELDS and value:
+                line = f"User-agent: {value.split()[0]}"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
