@@ -180,6 +180,19 @@ def test_summary_only_entries_get_their_page_as_the_full_article(web, context, a
     assert [r.path for r in web.requests("news.test")][-1] == "/2024/11/harbour-strike"
 
 
+def test_a_fetched_article_has_its_byline_as_author_and_its_title_once(web, context, archive) -> None:
+    page = article_page("Harbour strike").replace("<h1>Harbour strike</h1>",
+                                                  '<h1>Harbour strike</h1><p class="byline">By Ana Ruiz</p>')
+    web.add("news.test", "/2024/11/harbour-strike", page)
+    source = Source(id="a", url=web.url("news.test", "/2024/11/harbour-strike"), kind="article", next_due_at=iso(NOW))
+    [post_id] = fetch_source(source, context).post_ids
+    post = json.loads(archive._s3.get_object(Bucket=archive.archive_bucket,
+                                             Key=archive.get_post(post_id)["json_key"])["Body"].read())
+    assert post["authors"] == ["Ana Ruiz"]
+    assert post["title"] == "Harbour strike"
+    assert not post["text"].startswith("Harbour strike")  # the page shows the title above the text: once
+
+
 def test_full_article_mode_never_keeps_the_feed_summary(web, context, archive) -> None:
     items = [{"title": "Teaser", "link": web_link(web, "/teaser"), "summary": "<p>Short teaser&hellip;</p>"}]
     web.add("news.test", "/feed.xml", rss(items), "application/rss+xml")

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from archiver import formats
 from archiver.errors import ArchiverError
+from archiver.extract.leading_title import drop_repeated_title
 from archiver.fetch.context import FetchContext, OutOfTime, RunCapReached
 from archiver.fetch.report import FetchReport
 from archiver.fetch.schedule import iso
@@ -93,6 +94,8 @@ def archive_document(source: Source, ctx: FetchContext, response: Response, repo
                 continue
             stage = "fetch_article"
             post_raw_key = _with_full_article(raw, ctx, full, report) or raw_key
+            if raw.body_format == "html":  # a page's extracted article often opens with its title
+                raw.body = drop_repeated_title(raw.body, raw.title)
             stage = "normalize"
             post = normalize(raw, item.origin, archived_at=archived_at, default_tz=ctx.default_tz)
             stage = "store"
