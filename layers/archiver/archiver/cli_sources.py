@@ -143,11 +143,13 @@ def _fetch(args: argparse.Namespace) -> int:
     FETCH_CLI_SECONDS (status `deferred`) or at the pages-per-run cap (status `partial`).
     """
     from archiver.fetch.context import OutOfTime
+    from archiver.fetch.crawl import MemoryCrawl
     from archiver.fetch.sources import new_source
     from archiver.fetch.worker import fetch_source
 
     settings, sources, archive = _source_targets(args, archive=True)
     with _fetch_context(settings, sources, archive) as ctx:
+        ctx.crawl = MemoryCrawl()  # not a registered source: its sitemap pages leave no records behind
         try:
             source = new_source(args.url, get=ctx.get, now=ctx.now(), kind=args.kind, full=args.full,
                                 robots_text=lambda url: ctx.robots.rules(url).text)
