@@ -55,7 +55,7 @@ fi
 endef
 
 .PHONY: help setup setup-sam setup-checkov test test-quick lint validate build build-host check-build demo demo-fetch local invoke \
-	invoke-built bench bench-scale bench-cold bench-fetch bench-calls cost deploy deploy-local clean eval eval-language corpus realworld stress
+	invoke-built bench bench-scale bench-cold bench-fetch bench-sitemap bench-calls cost deploy deploy-local clean eval eval-language corpus realworld stress
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -187,6 +187,9 @@ cost: setup ## Cost per million posts and the memory size, from one post through
 
 bench-calls: setup ## Storage calls (writes + reads) per input, now vs CALLS_BASELINE; updates docs/benchmarks.md
 	$(VENV)/bin/python scripts/count_storage_calls.py --baseline $(CALLS_BASELINE) --out docs/benchmarks.md
+
+bench-sitemap: setup ## A site whose sitemap index lists 50,000 pages, archived over scheduled runs; updates docs/benchmarks.md
+	$(VENV)/bin/python scripts/bench_sitemap.py --urls 50000 --out docs/benchmarks.md
 
 bench-fetch: setup ## 500 local feeds on 50 hosts, one entry each, fetched twice vs bare requests.get; updates docs/benchmarks.md
 	$(VENV)/bin/python scripts/bench_fetch.py --hosts 50 --feeds-per-host 10 --entries 1 --out docs/benchmarks.md

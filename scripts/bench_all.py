@@ -36,6 +36,7 @@ STEPS = [  # (what it measures, script and arguments), in the order they run
     ("storage calls per input", ["count_storage_calls.py"]),
     ("fetching: 500 feeds on 50 hosts, one entry each",
      ["bench_fetch.py", "--hosts", "50", "--feeds-per-host", "10", "--entries", "1"]),
+    ("fetching: a 50,000-page sitemap over scheduled runs", ["bench_sitemap.py", "--urls", "50000"]),
 ]
 
 

@@ -82,12 +82,13 @@ def timed_phase(name: str, work: Callable[[], Any]) -> tuple[Phase, Any]:
 def bench(hosts: int, feeds_per_host: int, entries: int, concurrency: int, blocks: int) -> list[Phase]:
     import requests
 
+    from archiver.fetch.context import FetchContext
     from archiver.fetch.guard import Guard
     from archiver.fetch.http import HttpClient
     from archiver.fetch.jobs import plan_jobs
     from archiver.fetch.robots import RobotsCache
     from archiver.fetch.schedule import iso
-    from archiver.fetch.worker import FetchContext, run_job
+    from archiver.fetch.worker import run_job
     from archiver.local.stack import REGION, LocalAWS
     from archiver.local.web import FixtureWeb
     from archiver.model import Input, Origin, Source

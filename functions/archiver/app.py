@@ -57,6 +57,8 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 fifo_processor = SqsFifoPartialProcessor()  # the fetch queue: a failed job holds back its host's later jobs
 
 SETTINGS = Settings.from_env()  # once per cold start (a module loaded again reads it again)
+if warning := SETTINGS.unsafe_fetch_warning():
+    logger.warning(warning)
 # Clients retry throttling and 5xx errors (botocore standard mode; see archiver.clients).
 s3 = client("s3")
 dynamodb = client("dynamodb")
@@ -147,8 +149,10 @@ def run_fetch_job(job: HostJob, lambda_context: LambdaContext | None) -> None:
     if _http is None:
         tracer.patch(["requests"])
         _http = http_client(SETTINGS)
-    deadline = (lambda: lambda_context.get_remaining_time_in_millis() / 1000) if lambda_context else None
-    context = fetch_context(SETTINGS, _http, store, sources, default_tz=DEFAULT_TZ, deadline=deadline)
+    # The job stops with the margin left: enough to save the source's state and queue the rest.
+    deadline = Deadline.from_context(lambda_context, SETTINGS.fetch_margin_seconds)
+    context = fetch_context(SETTINGS, _http, store, sources, default_tz=DEFAULT_TZ, deadline=deadline,
+                            media=media_queue)
     result = run_job(list(job.sources), sources, context)
     for report in result.reports:
         metrics.add_metric(name=f"Fetch{report.status.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
@@ -158,6 +162,7 @@ def run_fetch_job(job: HostJob, lambda_context: LambdaContext | None) -> None:
         if fetch_queue is None:
             raise ArchiverError("a fetch job ran short of time and no fetch queue is configured", stage="fetch")
         fetch_queue.send([HostJob(job.host, tuple(result.remaining), job.attempt + 1)])
+        metrics.add_metric(name="FetchDeferred", unit=MetricUnit.Count, value=1)
         logger.info("fetch job deferred", extra={"host": job.host, "remaining": len(result.remaining)})
 
 

@@ -29,7 +29,8 @@ def test_demo_fetch_second_run_is_conditional_and_archives_nothing(clean_aws: Lo
     assert sum(r["new"] for r in first.reports) == 3 + 3 + 2
     assert all(r["status"] == "archived" for r in first.reports)
     assert sum(r["new"] + r["updated"] for r in second.reports) == 0
-    assert len(second.requests) == 3  # one per source: no robots.txt again, no article pages
+    # One per feed and API, one per sitemap document (the index and its child): no robots.txt again, no pages.
+    assert len(second.requests) == 4
     assert all(demo.is_conditional(r) for r in second.requests)
-    assert [r.conditional for r in second.requests].count(True) == 2  # feed and sitemap: 304
+    assert [r.conditional for r in second.requests].count(True) == 3  # feed, sitemap index and its child: 304
     assert "run 2: 3 host jobs" in out.getvalue()

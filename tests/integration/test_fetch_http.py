@@ -8,6 +8,7 @@ import socket
 from collections.abc import Callable, Iterator
 
 import pytest
+from hostile_http import HostileServer, drip_body, drip_head
 from local_http import FIXTURES, LocalHTTPServer, Reply, Request
 
 from archiver.fetch.errors import (
@@ -303,8 +304,48 @@ def test_a_dripping_server_is_cut_off_by_the_deadline(make_client, server) -> No
     # Each byte arrives well within the read timeout; only the whole-request deadline can stop it.
     server.route("/drip", Reply(body=b"x" * 100, drip=0.05))
     client = make_client(read_timeout=2.0, deadline=0.5)
-    with pytest.raises(FetchTimeout, match="still sending"):
+    with pytest.raises(FetchTimeout, match="deadline"):
         client.get(server.url("/drip"))
+
+
+def test_a_status_line_dripped_byte_by_byte_is_cut_at_the_deadline(make_client) -> None:
+    # Hostile case 1: every byte of the head comes within the read timeout, so only the deadline stops it.
+    with HostileServer(drip_head(interval=0.02), lifetime=20) as hostile:
+        client = make_client(read_timeout=2.0, deadline=0.5, retries=2)
+        with pytest.raises(FetchTimeout, match="deadline"):
+            client.get(hostile.url("/feed.xml"))
+        assert client.requests_made == 1  # not retried: the deadline covers the request as a whole
+        assert hostile.wait_for_hang_ups(1) == 1  # the client closed the connection; the server still dripped
+
+
+def test_a_small_dripping_body_is_closed_not_drained(make_client) -> None:
+    # Hostile case 2: a declared length under the drain size; draining it would take 60,000 drips.
+    with HostileServer(drip_body(interval=0.02, length=60_000), lifetime=20) as hostile:
+        client = make_client(read_timeout=2.0, deadline=0.5)
+        with pytest.raises(FetchTimeout, match="deadline"):
+            client.get(hostile.url("/feed.xml"))
+        assert hostile.wait_for_hang_ups(1) == 1  # closed, not drained: the server still had 59,000 bytes
+
+
+def test_the_request_deadline_is_shortened_by_the_time_left(make_client) -> None:
+    with HostileServer(drip_head(interval=0.02), lifetime=20) as hostile:
+        client = make_client(read_timeout=2.0, deadline=60.0)
+        with pytest.raises(FetchTimeout, match=r"within 0\.3 s"):
+            client.get(hostile.url("/"), within=0.3)
+        with pytest.raises(FetchTimeout, match="no time left"):
+            client.get(hostile.url("/"), within=0)
+    assert hostile.connections == 1
+
+
+@pytest.mark.parametrize("header", ["999999999999", "999999999", "Fri, 31 Dec 9999 23:59:59 GMT",
+                                    "9" * 400])
+def test_an_absurd_retry_after_is_capped_at_a_day(client, server, header) -> None:
+    # Hostile cases 3 and 4: an overflowing number, a wait of decades, a date in 9999.
+    server.route("/feed.xml", Reply(429, b"slow down", headers={"Retry-After": header}))
+    with pytest.raises(HttpError) as caught:
+        client.get(server.url("/feed.xml"))
+    assert caught.value.retry_after == 86400 and caught.value.retry_after_capped
+    assert "capped at a day" in caught.value.message
 
 
 def test_a_declared_length_over_the_cap_is_refused_before_reading(make_client, server) -> None:

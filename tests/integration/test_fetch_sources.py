@@ -15,12 +15,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from archiver.deadline import Deadline
+from archiver.fetch.context import FetchContext
 from archiver.fetch.guard import Guard
 from archiver.fetch.http import HttpClient
 from archiver.fetch.robots import RobotsCache
 from archiver.fetch.schedule import iso
 from archiver.fetch.sources import new_source
-from archiver.fetch.worker import FetchContext, fetch_source, run_job
+from archiver.fetch.worker import fetch_source, run_job
 from archiver.local.stack import LocalAWS
 from archiver.local.web import FixtureWeb, Reply, loopback_resolver, wordpress_posts
 from archiver.model import Source
@@ -86,6 +88,17 @@ def context(client: HttpClient, archive: ArchiveStore) -> FetchContext:
                        now=lambda: NOW, sleep=sleeps.append, clock=lambda: 100.0)  # a clock that stands still
     ctx.sleeps = sleeps  # type: ignore[attr-defined]
     return ctx
+
+
+class TimeUpAfter:
+    """A deadline that passes once the web server has had `requests` requests: no clock in the test."""
+
+    def __init__(self, web: FixtureWeb, requests: int):
+        self.web = web
+        self.requests = requests
+
+    def remaining(self) -> float:
+        return 1000.0 if len(self.web.requests()) < self.requests else 0.0
 
 
 def count_calls(*clients: object) -> Counter:
@@ -167,6 +180,19 @@ def test_summary_only_entries_get_their_page_as_the_full_article(web, context, a
     assert [r.path for r in web.requests("news.test")][-1] == "/2024/11/harbour-strike"
 
 
+def test_a_fetched_article_has_its_byline_as_author_and_its_title_once(web, context, archive) -> None:
+    page = article_page("Harbour strike").replace("<h1>Harbour strike</h1>",
+                                                  '<h1>Harbour strike</h1><p class="byline">By Ana Ruiz</p>')
+    web.add("news.test", "/2024/11/harbour-strike", page)
+    source = Source(id="a", url=web.url("news.test", "/2024/11/harbour-strike"), kind="article", next_due_at=iso(NOW))
+    [post_id] = fetch_source(source, context).post_ids
+    post = json.loads(archive._s3.get_object(Bucket=archive.archive_bucket,
+                                             Key=archive.get_post(post_id)["json_key"])["Body"].read())
+    assert post["authors"] == ["Ana Ruiz"]
+    assert post["title"] == "Harbour strike"
+    assert not post["text"].startswith("Harbour strike")  # the page shows the title above the text: once
+
+
 def test_full_article_mode_never_keeps_the_feed_summary(web, context, archive) -> None:
     items = [{"title": "Teaser", "link": web_link(web, "/teaser"), "summary": "<p>Short teaser&hellip;</p>"}]
     web.add("news.test", "/feed.xml", rss(items), "application/rss+xml")
@@ -221,11 +247,48 @@ def test_a_sitemap_index_leads_to_pages_changed_since_the_last_fetch(web, contex
 
     first = fetch_source(source, context)
     assert (first.status, first.new) == ("archived", 3)
-    assert source.cursor == "2024-11-03T08:00:00Z"
     web.clear_log()
     second = fetch_source(source, context)
-    assert second.status == "not_modified"
-    assert [r.conditional for r in web.requests("paper.test")] == [True]
+    assert (second.status, second.new) == ("unchanged", 0)
+    # Both asked for conditionally: the index's children are kept in its record, the leaf was read completely.
+    assert [(r.path, r.conditional) for r in web.requests("paper.test")] == [
+        ("/sitemap.xml", True), ("/sitemap-news.xml", True)]
+
+    pages["/news/bridge"] = "2024-11-05T08:00:00Z"  # one page changed
+    urlset = ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + "".join(
+        f"<url><loc>{web.url('paper.test', path)}</loc><lastmod>{mod}</lastmod></url>" for path, mod in pages.items())
+        + "</urlset>")
+    web.add("paper.test", "/sitemap-news.xml", urlset, "application/xml")
+    web.clear_log()
+    third = fetch_source(source, context)
+    assert (third.new, third.updated, third.unchanged) == (0, 0, 1)  # fetched again; its text had not changed
+    assert [r.path for r in web.requests("paper.test")] == ["/sitemap.xml", "/sitemap-news.xml", "/news/bridge"]
+
+
+def test_a_sitemap_sources_crawl_records_live_in_the_table_across_jobs(web, context, sources) -> None:
+    from archiver.crawl_store import CrawlStore
+
+    paths = [f"/news/{n}" for n in range(5)]
+    web.add("paper.test", "/sitemap.xml", '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + "".join(
+        f"<url><loc>{web.url('paper.test', p)}</loc><lastmod>2024-11-01</lastmod></url>" for p in paths)
+        + "</urlset>", "application/xml")
+    for path in paths:
+        web.add("paper.test", path, article_page(path.rsplit("/", 1)[1]))
+    sources.put(Source(id="sm", url=web.url("paper.test", "/sitemap.xml"), kind="sitemap", next_due_at=iso(NOW)))
+    context.max_articles = 2
+    statuses = []
+    for _ in range(4):  # four scheduled runs, each a job of its own: only the table carries what was fetched
+        context.crawl = CrawlStore(sources)
+        statuses += [r.status for r in run_job(["sm"], sources, context).reports]
+    assert statuses == ["partial", "partial", "archived", "unchanged"]
+    fetched = [r.path for r in web.requests("paper.test") if r.path.startswith("/news/")]
+    assert sorted(fetched) == paths  # each once
+    crawl = CrawlStore(sources)
+    assert crawl.pages("sm", [web.url("paper.test", p) for p in paths]) == {
+        web.url("paper.test", p): "2024-11-01T00:00:00Z" for p in paths}
+    assert crawl.document("sm", web.url("paper.test", "/sitemap.xml"))["complete"]
+    crawl.forget("sm")
+    assert crawl.pages("sm", [web.url("paper.test", p) for p in paths]) == {}
 
 
 def test_robots_disallow_and_crawl_delay_are_honoured(web, context) -> None:
@@ -298,10 +361,21 @@ def test_adding_a_home_page_discovers_its_feed_or_wordpress_api(web, client) -> 
     assert (source.kind, source.url, source.every_seconds, source.full) == ("wordpress", api, 900, "always")
 
 
+def test_discovery_reads_robots_txt_first_and_is_paced_like_a_job(web, context) -> None:
+    web.add("news.test", "/", '<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml">'
+                              "</head><body></body></html>")
+    web.add("news.test", "/feed.xml", rss([]), "application/rss+xml")
+    context.host_delay = 2.0
+    source = new_source(web.url("news.test", "/"), get=context.get, now=NOW)
+    assert [r.path for r in web.requests("news.test")] == ["/robots.txt", "/"]
+    fetch_source(source, context)
+    assert context.sleeps == [2.0, 2.0]  # the page after robots.txt, the feed after the page (the clock stands still)
+
+
 def test_a_job_short_of_time_hands_back_the_sources_not_done(web, context, sources) -> None:
     for n in range(3):
         sources.put(Source(id=f"s{n}", url=web.url("news.test", f"/f{n}.xml"), kind="feed", next_due_at=iso(NOW)))
-    context.deadline = lambda: 1.0  # seconds left: less than the margin
+    context.deadline = Deadline.after(-1)  # the margin is already reached
     result = run_job(["s0", "s1", "s2"], sources, context)
     assert result.remaining == ["s0", "s1", "s2"] and not result.reports
     assert web.requests() == []
@@ -457,8 +531,7 @@ def test_a_source_cut_short_keeps_its_progress_and_goes_back_to_the_queue(web, c
     web.route("blog.test", "/wp-json/wp/v2/posts", wordpress_posts(posts))
     sources.put(Source(id="wp", url=web.url("blog.test", "/wp-json/"), kind="wordpress", next_due_at=iso(NOW)))
     context.wp_per_page = 10
-    checks = iter([1000.0, 1000.0, 1.0])  # the job starts, page 1 is fetched, then time runs short
-    context.deadline = lambda: next(checks, 1.0)
+    context.deadline = TimeUpAfter(web, requests=3)  # robots.txt, pages 1 and 2: then time runs short
     result = run_job(["wp"], sources, context)
     assert result.remaining == ["wp"] and not result.reports
     saved = sources.get("wp")

@@ -139,3 +139,11 @@ def test_origin_keys() -> None:
     assert origin_of("https://example.org:443/") == "https://example.org"
     assert origin_of("https://example.org:8443/x") == "https://example.org:8443"
     assert origin_of("http://[2001:db8::1]:8080/") == "http://[2001:db8::1]:8080"
+
+
+def test_a_served_robots_txt_with_a_byte_order_mark_is_obeyed(make_cache, server) -> None:
+    server.route("/robots.txt", Reply(body="\ufeffUser-Agent: *\nDisallow: /\n".encode(),
+                                      headers={"Content-Type": "text/plain"}))
+    robots = make_cache().rules(server.url("/"))
+    assert not robots.allowed(server.url("/feed.xml"))
+    assert robots.text.startswith("User-Agent")  # decoded as utf-8-sig: the mark is gone

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from archiver.fetch.discover import DiscoveryError, classify, wp_api_from_link_header
+from archiver.fetch.documents import is_summary
 from archiver.fetch.sitemap import parse_sitemap
-from archiver.fetch.worker import is_summary, wp_posts_url
+from archiver.fetch.wordpress import wp_posts_url
 
 HOME = b"""<!doctype html><html><head><title>Harbour News</title>
 <link rel="alternate" type="application/rss+xml" title="Harbour News &raquo; Comments Feed" href="/comments/feed/">

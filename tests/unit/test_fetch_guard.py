@@ -154,3 +154,23 @@ def test_allow_list_is_empty_by_default_and_from_an_empty_setting() -> None:
 def test_a_bad_allow_list_setting_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="FETCH_UNSAFE_ALLOW_NETWORKS"):
         Guard.from_setting("127.0.0.0/8,localhost")
+
+
+@pytest.mark.parametrize("setting", ["0.0.0.0/0", "10.0.0.0/7", "::/0", "2001:db8::/31", "127.0.0.0/8,0.0.0.0/1"])
+def test_an_allow_list_wider_than_a_slash_8_or_a_slash_32_is_refused(setting: str) -> None:
+    with pytest.raises(ValueError, match="wider than"):
+        Guard.from_setting(setting)
+
+
+@pytest.mark.parametrize("setting", ["127.0.0.0/8", "10.0.0.0/8", "192.168.1.0/24", "::1/128", "fd00:1::/32",
+                                     "127.0.0.0/8,::1/128"])
+def test_narrow_or_loopback_networks_are_allowed(setting: str) -> None:
+    assert Guard.from_setting(setting).allow
+
+
+def test_the_setting_is_warned_about_whenever_it_is_set() -> None:
+    from archiver.config import Settings
+
+    assert Settings.from_env({}).unsafe_fetch_warning() is None
+    warning = Settings.from_env({"FETCH_UNSAFE_ALLOW_NETWORKS": "127.0.0.0/8"}).unsafe_fetch_warning()
+    assert "127.0.0.0/8" in warning and "local testing only" in warning.lower()

@@ -42,9 +42,11 @@ def test_jitter_spreads_sources_failing_together() -> None:
     assert len(moments) > 10
 
 
-def test_a_long_retry_after_is_honoured_even_past_the_cap() -> None:
-    due = after_failure(NOW, 1, retry_after=2 * MAX_BACKOFF, rng=random.Random(3))
-    assert due == NOW + timedelta(seconds=2 * MAX_BACKOFF)
+def test_a_retry_after_is_honoured_up_to_the_cap_of_a_day() -> None:
+    assert after_failure(NOW, 1, retry_after=7200, rng=random.Random(3)) == NOW + timedelta(seconds=7200)
+    for asked in (2 * MAX_BACKOFF, 999_999_999_999.0, float("inf"), float("nan")):
+        due = after_failure(NOW, 1, retry_after=asked, rng=random.Random(3))
+        assert due <= NOW + timedelta(seconds=MAX_BACKOFF)  # never parked for years, never an OverflowError
 
 
 def test_timestamps_round_trip_and_sort_as_text() -> None:

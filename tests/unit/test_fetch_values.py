@@ -16,6 +16,7 @@ from archiver.fetch.http import (
     Validators,
     detect_charset,
     parse_retry_after,
+    requested_retry_after,
     user_agent,
 )
 
@@ -50,6 +51,16 @@ def test_retry_after_as_seconds_or_http_date() -> None:
     assert parse_retry_after(email.utils.formatdate(time.time() - 60, usegmt=True)) == 0.0
     assert parse_retry_after("-0000-not a date") is None
     assert parse_retry_after("") is None and parse_retry_after(None) is None
+
+
+@pytest.mark.parametrize("header", ["999999999999", "9" * 400, "Fri, 31 Dec 9999 23:59:59 GMT"])
+def test_retry_after_is_capped_at_a_day_and_never_overflows(header) -> None:
+    assert parse_retry_after(header) == 86400
+    assert requested_retry_after(header) > 86400
+
+
+def test_a_retry_after_date_that_cannot_be_a_date_is_unreadable() -> None:
+    assert parse_retry_after("Fri, 31 Dec 99999 23:59:59 GMT") is None
 
 
 def test_validators_round_trip_and_become_request_headers() -> None:

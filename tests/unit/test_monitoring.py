@@ -14,7 +14,7 @@ from archiver.local.template import base_context, load_template, resolve
 ALARMS = ("ArchiverErrorsAlarm", "ArchiverThrottlesAlarm", "DeadLetterQueueAlarm", "InboxBacklogAlarm",
           "FetchDeadLetterQueueAlarm", "FetchBacklogAlarm")
 # The results of one source's fetch (archiver.fetch.worker), emitted as f"Fetch{status.title()...}" by app.py.
-FETCH_STATUSES = ("archived", "unchanged", "not_modified", "failed", "deferred")
+FETCH_STATUSES = ("archived", "unchanged", "not_modified", "failed", "deferred", "partial")
 
 
 @pytest.fixture(scope="module")

@@ -41,6 +41,15 @@ class Settings:
     # Archive posts' images from the web (media jobs); off, only images inside dropped bundles are archived.
     remote_media: bool = True
     media_max_bytes: int = 20 * 1024 * 1024  # one image; a post's images together: 100 MiB
+    fetch_pages_per_run: int = 200  # pages fetched per source and run (sitemap pages, full articles); the rest next run
+    fetch_cli_seconds: float = 900.0  # `archiver fetch` / `sources fetch` stop after this long, progress kept
+
+    def unsafe_fetch_warning(self) -> str | None:
+        """What to log at start when FETCH_UNSAFE_ALLOW_NETWORKS is set (None when it is not)."""
+        if not self.fetch_allow_networks.strip():
+            return None
+        return (f"FETCH_UNSAFE_ALLOW_NETWORKS is set ({self.fetch_allow_networks.strip()}): the SSRF guard lets "
+                f"the fetcher reach these private networks. For local testing only; never in a deployed stack.")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -71,6 +80,8 @@ class Settings:
             fetch_margin_seconds=int(env.get("FETCH_MARGIN_SECONDS", cls.fetch_margin_seconds)),
             remote_media=env.get("REMOTE_MEDIA", "true").strip().lower() not in ("false", "0", "no", "off"),
             media_max_bytes=int(env.get("MEDIA_MAX_BYTES", cls.media_max_bytes)),
+            fetch_pages_per_run=int(env.get("FETCH_PAGES_PER_RUN", cls.fetch_pages_per_run)),
+            fetch_cli_seconds=float(env.get("FETCH_CLI_SECONDS", cls.fetch_cli_seconds)),
         )
 
 

@@ -291,13 +291,16 @@ class Source:
     url: str
     kind: SourceKind
     site_url: str | None = None
+    sitemaps: list[str] = field(default_factory=list)  # a site's sitemaps (robots.txt, well-known paths); [] = url
     every_seconds: int = 3600
     enabled: bool = True
     full: FullMode = "auto"
     added_at: str = ""
     next_due_at: str = ""  # ISO 8601 UTC; the scheduler queues sources whose time has come
     validators: dict[str, dict[str, str]] = field(default_factory=dict)  # URL -> etag / last_modified
-    cursor: str | None = None  # WordPress `modified_after`, sitemap `lastmod`: newest change already seen
+    cursor: str | None = None  # WordPress `modified_after`: newest change already seen
+    # Where an unfinished fetch stopped, to resume there: a feed's document and entry position, a sitemap's walk.
+    progress: dict[str, Any] = field(default_factory=dict)
     seen: dict[str, str] = field(default_factory=dict)  # entry key -> digest of what was archived (bounded)
     failures: int = 0  # consecutive failed fetches: the backoff grows with them, a success resets them
     last: dict[str, Any] = field(default_factory=dict)  # the last fetch: at, status, http_status, error, new, updated

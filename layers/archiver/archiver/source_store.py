@@ -28,8 +28,8 @@ DUE_INDEX = "ByDue"
 DUE_SHARDS = 4  # spreads the index's partitions; a due query reads each shard
 DISABLED = "~disabled"
 MAX_ROBOTS_ITEM_BYTES = 350 * 1024  # DynamoDB items hold 400 KB
-_STATE_FIELDS = ("url", "validators", "cursor", "seen", "failures", "last", "next_due_at", "enabled",
-                 "disabled_reason")
+_STATE_FIELDS = ("url", "sitemaps", "validators", "cursor", "progress", "seen", "failures", "last", "next_due_at",
+                 "enabled", "disabled_reason")
 
 
 class SourceNotFound(StoreError):
@@ -45,6 +45,11 @@ class SourceStore:
             raise StoreError("a table name is required")
         self._ddb = dynamodb
         self.table_name = table_name
+
+    @property
+    def dynamodb(self) -> Any:
+        """The boto3 DynamoDB client (shared with the crawl records, see archiver.crawl_store)."""
+        return self._ddb
 
     def put(self, source: Source) -> None:
         """Create or replace a source (adding a URL again updates its options)."""

@@ -23,6 +23,16 @@ PUBLISHED_METAS = (
 )  # fmt: skip
 # <meta name="title"> is how Nikola's HTML posts (and Dublin Core pages) name the post.
 TITLE_METAS = ("title", "dc.title", "dcterms.title", "citation_title")
+_CDATA = re.compile(r"^\s*(?://|/\*)?\s*<!\[CDATA\[\s*(?:\*/)?|(?://|/\*)?\s*\]\]>\s*(?:\*/)?\s*$")
+_ITEMPROP_AUTHOR = './/*[@itemprop="author"]'
+_REL_AUTHOR = './/a[contains(concat(" ", normalize-space(@rel), " "), " author ")]'
+_BYLINE = ('.//*[contains(concat(" ", normalize-space(@class), " "), " byline ") or '
+           'contains(concat(" ", normalize-space(@class), " "), " author ") or '
+           'contains(concat(" ", normalize-space(@class), " "), " by-author ")]')
+_BY = re.compile(r"^\s*(?:by|von|par|por|door|di):?\s+", re.IGNORECASE)
+_NOT_A_NAME = re.compile(r"[0-9@/]|https?:")  # a date, an address or a URL beside the name: not a name
+_IN_COMMENTS = ('ancestor-or-self::*[contains(translate(@class, "COMENT", "coment"), "comment") or '
+                'contains(translate(@id, "COMENT", "coment"), "comment")]')
 UPDATED_METAS = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified", "last-modified")
 
 
@@ -106,6 +116,32 @@ def _names(value: Any) -> list[str]:
     return names
 
 
+def _resolve(value: Any, by_id: dict[str, dict[str, Any]]) -> Any:
+    """JSON-LD references (`{"@id": ...}`, as Yoast's @graph writes authors) replaced by the objects they name."""
+    if isinstance(value, list):
+        return [_resolve(item, by_id) for item in value]
+    if isinstance(value, dict) and "name" not in value and value.get("@id") in by_id:
+        return by_id[value["@id"]]
+    return value
+
+
+def _byline_authors(tree: Any) -> list[str]:
+    """Names from the page's markup: itemprop=author, a rel=author link, a byline element ("By Ana Ruiz");
+    never from the comments (their authors are not the post's)."""
+    for path, most in ((_ITEMPROP_AUTHOR, 5), (_REL_AUTHOR, 5), (_BYLINE, 1)):
+        names = []
+        for el in [el for el in tree.xpath(path) if not el.xpath(_IN_COMMENTS)][:most]:
+            named = el.xpath('.//*[@itemprop="name"]')
+            chunks = [c.strip() for c in (named[0] if named else el).itertext() if c.strip()]
+            chunks = [c for c in chunks if not _BY.fullmatch(c + " ")]  # "By" alone, before the name's link
+            text = _BY.sub("", chunks[0]).strip(" ,|·-") if chunks else ""
+            if text and len(text) <= 80 and len(text.split()) <= 6 and not _NOT_A_NAME.search(text):
+                names.append(text)
+        if names:
+            return _dedupe(names)
+    return []
+
+
 def _url_of(value: Any) -> str | None:
     """A URL from a JSON-LD image/url value: a string, an ImageObject, or a list of either."""
     items = value if isinstance(value, list) else [value]
@@ -135,7 +171,7 @@ def collect(tree: Any) -> tuple[dict[str, Any], list[str]]:
     for script in tree.iterfind(".//script"):
         if (script.get("type") or "").strip().lower() != "application/ld+json":
             continue
-        source = (script.text or "").strip()
+        source = _CDATA.sub("", (script.text or "").strip()).strip()  # `//<![CDATA[ ... //]]>` wrappers
         if source.startswith("<!--"):
             source = source[4:].rsplit("-->", 1)[0]
         if not source:
@@ -210,12 +246,15 @@ def extract_metadata(tree: Any) -> Metadata:
     def metas(*names: str) -> list[Any]:
         return [og.get(n) or meta.get(n) for n in names]
 
-    authors = _names(article.get("author") or article.get("creator"))
+    by_id = {o["@id"]: o for block in raw["json_ld"] for o in _json_ld_objects(block) if isinstance(o.get("@id"), str)}
+    authors = _names(_resolve(article.get("author") or article.get("creator"), by_id))
     if not authors:
         for value in metas(*AUTHOR_METAS):
             authors = [a for a in _names(value) if a]
             if authors:
                 break
+    if not authors:
+        authors = _byline_authors(tree)
     authors = _dedupe([part.strip() for a in authors for part in re.split(r"\s*;\s*|\s+and\s+", a) if part])
 
     publisher = article.get("publisher")

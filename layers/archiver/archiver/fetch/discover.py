@@ -42,6 +42,10 @@ class Discovered:
 
 def classify(url: str, content_type: str | None, body: bytes, link_header: str | None = None) -> Discovered:
     """The source a fetched document stands for (the URL after redirects, its type and bytes)."""
+    from archiver.fetch.sitemap import looks_like_sitemap
+
+    if looks_like_sitemap(body):  # an XML sitemap or index, gzipped or not, or a plain list of URLs
+        return Discovered("sitemap", url)
     head = body[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     kind = _document_kind(content_type or "", head)
     if kind == "sitemap":
@@ -55,9 +59,14 @@ def classify(url: str, content_type: str | None, body: bytes, link_header: str |
 
 def wp_api_from_link_header(header: str | None, base: str) -> str | None:
     """The WordPress REST API root announced in an HTTP Link header."""
+    return link_target(header, WP_API_REL, base)
+
+
+def link_target(header: str | None, rel: str, base: str) -> str | None:
+    """The target of the first link with relation `rel` in an HTTP Link header (RFC 8288), made absolute."""
     for target, params in _LINK_HEADER.findall(header or ""):
-        rels = re.findall(r'rel\s*=\s*"?([^";]+)"?', params)
-        if any(rel.strip() == WP_API_REL for rel in rels):
+        values = re.findall(r'rel\s*=\s*"?([^";]+)"?', params)
+        if any(rel in value.split() for value in values):
             return urljoin(base, target.strip())
     return None
 

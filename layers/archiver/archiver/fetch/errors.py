@@ -35,6 +35,7 @@ class ResponseTooLarge(FetchError):
 
 class FetchTimeout(FetchError):
     code = "timeout"
+    caller_deadline = False  # True when the caller's time ran out (`within`), not the request's own deadline
 
 
 class ConnectFailed(FetchError):
@@ -46,9 +47,11 @@ class HttpError(FetchError):
 
     code = "http_error"
 
-    def __init__(self, message: str, *, status: int, retry_after: float | None = None):
+    def __init__(self, message: str, *, status: int, retry_after: float | None = None,
+                 retry_after_capped: bool = False):
         super().__init__(message, status=status)
         self.retry_after = retry_after
+        self.retry_after_capped = retry_after_capped  # the server asked for longer than the cap (a day)
 
     @property
     def gone(self) -> bool:

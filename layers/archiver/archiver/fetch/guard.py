@@ -60,6 +60,7 @@ _BLOCKED_NETWORKS: tuple[tuple[IPNetwork, str], ...] = tuple(
     )
 )
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+MIN_ALLOWED_PREFIX = {4: 8, 6: 32}  # FETCH_UNSAFE_ALLOW_NETWORKS: no network wider than these (loopback aside)
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
@@ -121,11 +122,20 @@ class Guard:
 
     @classmethod
     def from_setting(cls, text: str, *, resolver: Callable[[str, int], list[str]] = system_resolver) -> Guard:
-        """A Guard allowing the comma-separated CIDR networks in `text` (FETCH_UNSAFE_ALLOW_NETWORKS)."""
+        """A Guard allowing the comma-separated CIDR networks in `text` (FETCH_UNSAFE_ALLOW_NETWORKS).
+
+        Networks wider than a /8 (IPv4) or a /32 (IPv6) are refused, unless they are loopback:
+        `0.0.0.0/0` would switch the guard off altogether, which no local test needs.
+        """
         try:
             allow = tuple(ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
         except ValueError as exc:
             raise ValueError(f"FETCH_UNSAFE_ALLOW_NETWORKS: not a list of CIDR networks: {text!r} ({exc})") from exc
+        for network in allow:
+            widest = MIN_ALLOWED_PREFIX[network.version]
+            if network.prefixlen < widest and not network.is_loopback:
+                raise ValueError(f"FETCH_UNSAFE_ALLOW_NETWORKS: {network} is wider than a /{widest}: refused "
+                                 f"(it would open the SSRF guard to far more than a local test server)")
         return cls(allow=allow, resolver=resolver)
 
     def check_url(self, url: str) -> None:
@@ -181,7 +191,7 @@ class _GuardedConnectionMixin:
     """`_new_conn` connects to an address the guard checked; `host` (Host header, SNI, certificate) stays the name."""
 
     guard: Guard
-    on_request: Callable[[dict[str, str]], None] | None
+    on_request: Callable[[dict[str, str], Any], None] | None
 
     def _new_conn(self) -> socket.socket:
         conn: Any = self
@@ -207,11 +217,11 @@ class _GuardedConnectionMixin:
     def request(self, method: str, url: str, body: Any = None, headers: Any = None, **kwargs: Any) -> None:
         super().request(method, url, body=body, headers=headers, **kwargs)  # type: ignore[misc]
         if self.on_request is not None:  # counted once written: a refused connection sends nothing
-            self.on_request(dict(headers or {}))
+            self.on_request(dict(headers or {}), self)
 
 
 class GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
-    def __init__(self, *args: Any, guard: Guard, on_request: Callable[[dict[str, str]], None] | None = None,
+    def __init__(self, *args: Any, guard: Guard, on_request: Callable[[dict[str, str], Any], None] | None = None,
                  **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.guard = guard
@@ -219,7 +229,7 @@ class GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
 
 
 class GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
-    def __init__(self, *args: Any, guard: Guard, on_request: Callable[[dict[str, str]], None] | None = None,
+    def __init__(self, *args: Any, guard: Guard, on_request: Callable[[dict[str, str], Any], None] | None = None,
                  **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.guard = guard
@@ -237,7 +247,7 @@ class GuardedHTTPSConnectionPool(HTTPSConnectionPool):
 class GuardedPoolManager(PoolManager):
     """A PoolManager whose pools make guarded connections (the guard reaches them through conn_kw)."""
 
-    def __init__(self, *args: Any, guard: Guard, on_request: Callable[[dict[str, str]], None] | None = None,
+    def __init__(self, *args: Any, guard: Guard, on_request: Callable[[dict[str, str], Any], None] | None = None,
                  **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.guard = guard
@@ -256,11 +266,12 @@ class GuardedPoolManager(PoolManager):
 class GuardedAdapter(HTTPAdapter):
     """A requests adapter whose every connection, first request and redirect hop alike, is checked by `guard`.
 
-    `on_request(headers)` is called for each request written to the wire (retries included).
+    `on_request(headers, connection)` is called for each request written to the wire (retries included),
+    before its response is read: the connection is the one whose socket the response will come from.
     Proxies are refused: a proxy would make the connection, out of the guard's sight.
     """
 
-    def __init__(self, guard: Guard, *, on_request: Callable[[dict[str, str]], None] | None = None,
+    def __init__(self, guard: Guard, *, on_request: Callable[[dict[str, str], Any], None] | None = None,
                  **kwargs: Any):
         self.guard = guard
         self.on_request = on_request
@@ -275,3 +286,4 @@ class GuardedAdapter(HTTPAdapter):
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         raise UnsafeURL(f"fetching through a proxy is refused (the guard could not check the target): {proxy}")
+

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING
 
 from archiver.config import Settings
 
 if TYPE_CHECKING:
+    from archiver.fetch.context import FetchContext, TimeLeft
     from archiver.fetch.http import HttpClient
-    from archiver.fetch.worker import FetchContext
+    from archiver.media.job import MediaQueue
     from archiver.source_store import SourceStore
     from archiver.store import ArchiveStore
 
@@ -26,11 +26,14 @@ def http_client(settings: Settings) -> HttpClient:
 
 
 def fetch_context(settings: Settings, client: HttpClient, archive: ArchiveStore, sources: SourceStore, *,
-                  default_tz: tzinfo = UTC, deadline: Callable[[], float] | None = None) -> FetchContext:
-    """A job's context: robots.txt files are shared through the table, so a host's is fetched once a day."""
+                  default_tz: tzinfo = UTC, deadline: TimeLeft | None = None,
+                  media: MediaQueue | None = None) -> FetchContext:
+    """A job's context: robots.txt files are shared through the table, so a host's is fetched once a day;
+    so are the pages and sitemaps a sitemap source has fetched. `deadline`: the invocation's time less the margin."""
+    from archiver.crawl_store import CrawlStore
+    from archiver.fetch.context import FetchContext
     from archiver.fetch.robots import RobotsCache
-    from archiver.fetch.worker import FetchContext
 
     return FetchContext(client=client, robots=RobotsCache(client, store=sources), archive=archive,
                         host_delay=settings.fetch_host_delay, default_tz=default_tz, deadline=deadline,
-                        margin=settings.fetch_margin_seconds)
+                        max_articles=settings.fetch_pages_per_run, crawl=CrawlStore(sources), media=media)

@@ -48,10 +48,11 @@ def after_failure(now: datetime, failures: int, *, retry_after: float | None = N
                   rng: random.Random | None = None) -> datetime:
     """Exponential backoff with jitter, capped: the `failures`-th consecutive failure (1-based).
 
-    The wait is never shorter than a server's Retry-After (which may exceed the cap: it is the
-    server's word). "Equal jitter": half the backoff fixed, half random, so that sources failing
-    together spread out.
+    The wait is never shorter than a server's Retry-After, itself capped at MAX_BACKOFF (a day):
+    a server cannot park a source for years. "Equal jitter": half the backoff fixed, half random,
+    so that sources failing together spread out.
     """
     backoff = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** max(0, min(failures - 1, 20)))
     backoff = backoff / 2 + (rng or random).uniform(0, backoff / 2)
-    return now + timedelta(seconds=max(backoff, retry_after or 0))
+    asked = min(max(retry_after or 0.0, 0.0), MAX_BACKOFF) if retry_after == retry_after else 0.0  # NaN: none
+    return now + timedelta(seconds=max(backoff, asked))
