@@ -159,6 +159,7 @@ def parse(item: Input) -> Iterator[RawPost]:
     from archiver.clean_html import limit_nesting
     from archiver.extract.content import extract_content
     from archiver.extract.images import article_images, resolve_lazy_images
+    from archiver.extract.leading_title import drop_repeated_title
     from archiver.extract.metadata import extract_metadata
 
     text, encoding, warnings = decode(item.read_bytes(), item.charset)
@@ -187,7 +188,8 @@ def parse(item: Input) -> Iterator[RawPost]:
     # The page's images, where its article had them: relative URLs resolve against where it was fetched from.
     page_url = item.origin.uri if item.origin.kind == "url" else meta.url
     resolve_lazy_images(tree, base_url=page_url)
-    body = article_images(tree, content.html, base_url=page_url, lead_image=meta.image)
+    body = drop_repeated_title(article_images(tree, content.html, base_url=page_url, lead_image=meta.image),
+                               meta.title)
     warnings += meta.warnings
     if content.method == "none" or len(content.text.split()) < MIN_CONTENT_WORDS:
         warnings.append(f"little or no main content found ({len(content.text.split())} words)")
