@@ -17,14 +17,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from make_sample_bundle import gradient_png  # scripts/, beside this one
+
 from archiver.cli import main as archiver
 from archiver.fetch.schedule import iso
-from archiver.local.runner import LocalFunction
+from archiver.local.runner import LocalFunction, export_bucket
 from archiver.local.stack import LocalAWS
 from archiver.local.web import FixtureWeb, Request, wordpress_posts
 from archiver.source_store import SourceStore
 
 REPO = Path(__file__).resolve().parents[1]
+EXPORT = REPO / "out" / "fetch-archive"
 PARAGRAPH = ("Dock workers walked out at dawn on Tuesday, halting the ferries to the islands and leaving "
              "hundreds of lorries queued on the quay road, as talks over night-shift pay broke down again. ")
 
@@ -35,12 +38,15 @@ class Run:
     requests: list[Request] = field(default_factory=list)
 
 
-def article(title: str, n: int) -> str:
+def article(title: str, n: int, photo: str | None = None) -> str:
     paragraphs = "".join(f"<p>{PARAGRAPH}({title}, part {i + 1}.)</p>" for i in range(6))
+    figure = (f'<figure><img src="{photo}" alt="{title}: the quay" width="480" height="270">'
+              "<figcaption>The quay road at dawn.</figcaption></figure>") if photo else ""
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
             f'<meta property="og:type" content="article"><meta property="og:title" content="{title}">'
             f'<meta property="article:published_time" content="2024-11-0{n}T09:00:00Z"></head><body>'
-            f"<nav><a href='/'>Home</a></nav><article><h1>{title}</h1>{paragraphs}</article>"
+            f"<nav><a href='/'><img src='/logo.png' alt='Quay News'>Home</a></nav><article><h1>{title}</h1>"
+            f"{paragraphs[:len(paragraphs) // 2]}{figure}{paragraphs[len(paragraphs) // 2:]}</article>"
             "<footer>&copy; Local news</footer></body></html>")
 
 
@@ -55,8 +61,10 @@ def build_news(web: FixtureWeb) -> str:
     web.add("127.0.0.1", "/feed.xml", f'<?xml version="1.0"?><rss version="2.0"><channel><title>Quay News'
             f"</title><link>{web.url('127.0.0.1', '/')}</link><description>News</description>{items}"
             "</channel></rss>", "application/rss+xml")
-    for n, title in enumerate(stories):
-        web.add("127.0.0.1", f"/news/{n}", article(title, n + 1))
+    for n, title in enumerate(stories):  # each with a photo, archived beside it by the media job
+        web.add("127.0.0.1", f"/news/{n}", article(title, n + 1, photo=f"/photos/{n}.png"))
+        web.add("127.0.0.1", f"/photos/{n}.png", gradient_png(480, 270, (240, 160 + 30 * n, 110), (30, 60, 110)),
+                "image/png")
     web.add("127.0.0.1", "/", '<html><head><title>Quay News</title><link rel="alternate" '
             'type="application/rss+xml" title="Quay News" href="/feed.xml"></head><body>Quay News</body></html>')
     return web.url("127.0.0.1", "/")
@@ -121,6 +129,9 @@ def run_demo(out=sys.stdout) -> list[Run]:
                       requests=[r for site in sites for r in site.requests()])
             runs.append(run)
             _print_run(number, queued, run, out)
+        count = export_bucket(aws.client("s3"), resources.archive_bucket, EXPORT)
+        print(f"\nexported {count} objects to {EXPORT.relative_to(REPO)}/ (open the index.html files in a browser: "
+              "the news stories show their photos from media/)", file=out)
     return runs
 
 
