@@ -28,9 +28,9 @@ class Downloader:
     clock: Callable[[], float] = time.monotonic
     _last: dict[str, float] = field(default_factory=dict)
 
-    def get(self, url: str, max_bytes: int) -> bytes:
-        """The image's bytes; raises the fetcher's errors (UnsafeURL, RobotsDisallowed, HttpError,
-        ResponseTooLarge, ...), each with its code."""
+    def get(self, url: str, max_bytes: int, within: float | None = None) -> bytes:
+        """The image's bytes, within `within` seconds at most (the time its job has left); raises the fetcher's
+        errors (UnsafeURL, RobotsDisallowed, HttpError, ResponseTooLarge, FetchTimeout...), each with its code."""
         rules = self.robots.ensure_allowed(url)
         host = (urlsplit(url).netloc or "").lower()
         delay = max(self.host_delay, min(rules.crawl_delay or 0, self.max_crawl_delay))
@@ -38,6 +38,6 @@ class Downloader:
         if last is not None and (wait := last + delay - self.clock()) > 0:
             self.sleep(wait)
         try:
-            return self.client.get(url, accept=IMAGE_ACCEPT, max_bytes=max_bytes).body
+            return self.client.get(url, accept=IMAGE_ACCEPT, max_bytes=max_bytes, within=within).body
         finally:
             self._last[host] = self.clock()

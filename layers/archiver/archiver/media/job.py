@@ -13,6 +13,7 @@ import json
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from archiver.errors import ArchiverError, InputTooLarge, StoreError
@@ -128,6 +129,10 @@ class MediaContext:
     def out_of_time(self) -> bool:
         return self.deadline is not None and self.deadline() < self.margin
 
+    def time_left(self) -> float | None:
+        """Seconds one download may take: the invocation's time less the margin (None: no deadline)."""
+        return None if self.deadline is None else max(0.0, self.deadline() - self.margin)
+
 
 def media_context(store: ArchiveStore, settings: Settings, *, deadline: Callable[[], float] | None = None,
                   client: HttpClient | None = None, robots_store: Any = None) -> MediaContext:
@@ -180,8 +185,8 @@ def run_media_job(job: MediaJob, context: MediaContext) -> MediaReport:
                                                                             "bytes", "width", "height")})
             results[ref.src] = result
     if learned:
-        store.media.remember([{**r, "key": r.pop("archived"), "fetched_at": stored.document.get("archived_at")}
-                              for r in learned])
+        fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
+        store.media.remember([{**r, "key": r.pop("archived"), "fetched_at": fetched_at} for r in learned])
     report.archived = sum(1 for r in results.values() if r.get("status") == "archived")
     report.reused = sum(1 for r in results.values() if r.get("reused"))
     report.failures = [{"src": src, **r.get("error", {}), "url": r.get("url")} for src, r in results.items()
@@ -214,7 +219,7 @@ def _archive_one(ref: ImageRef, bundle: _Bundle, known: dict[str, dict[str, Any]
         return {"url": ref.url, "status": "skipped"}
     elif ref.url:
         _check_host(ref.url)
-        data = context.downloader.get(ref.url, limit)
+        data = context.downloader.get(ref.url, limit, context.time_left())
         source = {}
     else:
         raise ArchiverError(f"{ref.src[:200]}: a relative URL, and neither a site URL nor a bundle file to resolve "
