@@ -323,15 +323,16 @@ def main(argv: list[str] | None = None) -> int:
             "rs_trafilatura 0.970, go-trafilatura 0.960, trafilatura 2.0.0 0.958, newspaper4k 0.949, "
             "Readability.js 0.947, readability-lxml 0.922.",
             "",
-            "How `post-archiver` extracts (`archiver/extract/content.py`): trafilatura in precision mode "
-            "(HTML output; links and inline formatting kept only when that run yields the same words as the "
-            "plain run, because `include_links` sometimes drops text next to links), checked against "
-            "readability-lxml. readability's body replaces trafilatura's when it is at least twice as long and "
-            "contains at least 90% of trafilatura's word 4-grams (trafilatura returned a fragment); when "
-            "trafilatura finds fewer than 50 words, its default mode, then readability, then JSON-LD "
-            "`articleBody` are tried. No site-specific rules; the ground truth is used only for scoring. "
-            "Images are not kept in the body: trafilatura's `include_images` changes what it extracts "
-            "(captions and print headers leak in; F1 drops by about 0.007); the lead image is in `image`.",
+            "How `post-archiver` extracts (`archiver/extract/content.py`): one trafilatura pass in precision mode "
+            "(HTML output, links and inline formatting kept) over the page tree `html_page` parsed already; "
+            "readability-lxml only where trafilatura's text is under 40 % of the page's own words (the fragments "
+            "it returns hold less), and readability's body replaces trafilatura's when it is at least twice as "
+            "long and contains at least 90% of trafilatura's word 4-grams; when trafilatura finds fewer than 50 "
+            "words, its default mode, then readability, then JSON-LD `articleBody` are tried. A first heading "
+            "that repeats the title is dropped (the archived page shows the title above the body). The article's "
+            "images are put back from the page itself (`archiver/extract/images.py`, scored in \"Article "
+            "images\" below); a caption the extraction left out goes to the image's `title`, not the text. No "
+            "site-specific rules; the ground truth is used only for scoring.",
         ]
         if snippet_rows:
             body += [
