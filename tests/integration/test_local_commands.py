@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from archiver.local.keys import inbox_keys
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -66,15 +64,31 @@ def test_ingest_exits_zero_when_nothing_failed() -> None:
     assert json.loads(result.stdout)["status"] == "archived"
 
 
-@pytest.mark.parametrize("event", ["s3-put.json", "s3-put-unicode-key.json", "sqs-s3.json",
-                                   "eventbridge-object-created.json", "schedule.json", "sqs-fetch-job.json",
-                                   "sfn-reprocess-batch.json"])
-def test_invoke_runs_each_sample_event(event: str) -> None:
-    result = archiver("local", "invoke", f"events/{event}")
+SAMPLE_EVENTS = ["s3-put.json", "s3-put-unicode-key.json", "sqs-s3.json", "eventbridge-object-created.json",
+                 "schedule.json", "sqs-fetch-job.json", "sfn-reprocess-batch.json"]
+
+
+def responses_by_event(stdout: str) -> dict[str, list[dict]]:
+    """The lines `archiver local invoke` printed for each of several events: its response, then outcomes."""
+    found: dict[str, list[dict]] = {}
+    for line in map(json.loads, stdout.splitlines()):
+        if set(line) == {"event"}:
+            current = found.setdefault(Path(line["event"]).name, [])
+        else:
+            current.append(line)
+    return found
+
+
+def test_invoke_runs_each_sample_event() -> None:
+    result = archiver("local", "invoke", *(f"events/{event}" for event in SAMPLE_EVENTS))
     assert result.returncode == 0, result.stderr
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
-    for outcome in lines[1:]:
-        assert outcome["status"] == "archived", outcome
+    found = responses_by_event(result.stdout)
+    assert list(found) == SAMPLE_EVENTS
+    for event, (response, *outcomes) in found.items():
+        assert "errorType" not in response and not (response or {}).get("batchItemFailures"), (event, response)
+        for outcome in outcomes:  # one stack: a sample named by two events is the second time a duplicate
+            assert outcome["status"] in ("archived", "duplicate"), (event, outcome)
+    assert any(outcome["status"] == "archived" for _, *outcomes in found.values() for outcome in outcomes)
 
 
 def test_invoke_with_a_file_of_the_users_choice(tmp_path: Path) -> None:

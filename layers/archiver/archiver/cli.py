@@ -172,8 +172,8 @@ def _parser() -> argparse.ArgumentParser:
     tick.add_argument("--port", type=int, default=None,
                       help=f"its port (default: ${{{LOCAL_PORT_VARIABLE}}} or {LOCAL_PORT})")
     tick.set_defaults(run=_local_tick)
-    invoke = _command(local_commands, "invoke", help="run the handler on a sample event")
-    invoke.add_argument("event", type=Path, metavar="EVENT.json")
+    invoke = _command(local_commands, "invoke", help="run the handler on sample events, one after another")
+    invoke.add_argument("events", type=Path, nargs="+", metavar="EVENT.json")
     invoke.add_argument("--file", type=Path, help="the object the event names (default: a bundled sample)")
     invoke.add_argument("--template", type=Path, help="template.yaml (default: found from the current folder)")
     invoke.add_argument("--built", type=Path, metavar="DIR",
@@ -516,4 +516,4 @@ def _local_invoke(args: argparse.Namespace) -> int:
     if args.python and not args.built:
         print("archiver: --python needs --built", file=sys.stderr)
         return 2
-    return invoke(args.event, file=args.file, template=args.template, built=args.built, python=args.python)
+    return invoke(args.events, file=args.file, template=args.template, built=args.built, python=args.python)

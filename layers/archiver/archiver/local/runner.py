@@ -255,19 +255,23 @@ def _waiting(aws: LocalAWS, queue_url: str) -> int:
     return int(attributes.get("ApproximateNumberOfMessages", 0))
 
 
-def invoke(event_path: Path, *, file: Path | None = None, template: Path | None = None,
+def invoke(event_paths: Path | list[Path], *, file: Path | None = None, template: Path | None = None,
            built: Path | None = None, python: str | None = None) -> int:
-    """Run the handler once on a sample event, after uploading the object it names.
+    """Run the handler on sample events, one after another on one local stack, after uploading the objects
+    each names.
 
     The handler is the source tree's, in this process; with `built` (a `make build-host` folder)
-    it is the built artifact's, in a clean python3.12 process as Lambda runs it (archiver.local.built).
+    it is the built artifact's, in a clean python3.12 process as Lambda runs it (archiver.local.built):
+    each event a cold start. Prints the handler's response and the outcome of each object the event
+    names; with several events, each event's lines follow a `{"event": PATH}` line.
     """
-    event = json.loads(event_path.read_text("utf-8"))
+    paths = [event_paths] if isinstance(event_paths, Path) else list(event_paths)
     artifact = None
     if built is not None:
         from archiver.local.built import BuiltArtifact
 
         artifact = BuiltArtifact.from_dir(built, python)  # before starting anything: it may be missing
+    status = 0
     with LocalAWS(template) as aws:
         resources = aws.create_resources()
         if artifact is not None:
@@ -276,29 +280,47 @@ def invoke(event_path: Path, *, file: Path | None = None, template: Path | None 
             function: LocalFunction | BuiltFunction = BuiltFunction(aws, resources, artifact)
         else:
             function = LocalFunction(aws, resources)
-        uploaded = {}
-        for bucket, key in _named_objects(event):
-            if bucket != resources.inbox_bucket:
-                print(f"archiver: the event names bucket {bucket!r}; the local inbox is {resources.inbox_bucket!r}",
-                      file=sys.stderr)
-                return 2
-            source = file or _bundled_sample(event_path, key)
-            response = aws.client("s3").put_object(Bucket=bucket, Key=key, Body=source.read_bytes())
-            uploaded[bucket, key] = (response["ETag"].strip('"'), response.get("VersionId"))
-        # The handler reads exactly the version an event names: name the versions just uploaded.
-        event = retarget(event, uploaded)
-        _archive_originals_named(event, event_path, aws, resources)
-        aws.client("sqs").purge_queue(QueueUrl=resources.queue_url)  # only this event's delivery runs
-        try:
-            response = function.invoke(event)
-            status = 0 if not response or not response.get("batchItemFailures") else 1
-        except Exception as exc:  # the handler raising is how Lambda reports a failed invocation
-            error_type = getattr(exc, "error_type", type(exc).__name__)  # the built function's, as Lambda names it
-            response, status = {"errorType": error_type, "errorMessage": str(exc)}, 1
-        print(json.dumps(response, ensure_ascii=False))
-        for bucket, key in _named_objects(event):
-            print(json.dumps(_outcome_line(function.store, bucket, key), ensure_ascii=False))
+        for event_path in paths:
+            if len(paths) > 1:
+                print(json.dumps({"event": str(event_path)}, ensure_ascii=False))
+            status = max(status, _invoke_one(event_path, function, aws, resources, file))
     return status
+
+
+def _invoke_one(event_path: Path, function: LocalFunction | Any, aws: LocalAWS, resources: LocalResources,
+                file: Path | None) -> int:
+    event = json.loads(event_path.read_text("utf-8"))
+    uploaded = {}
+    for bucket, key in _named_objects(event):
+        if bucket != resources.inbox_bucket:
+            print(f"archiver: the event names bucket {bucket!r}; the local inbox is {resources.inbox_bucket!r}",
+                  file=sys.stderr)
+            return 2
+        source = file or _bundled_sample(event_path, key)
+        response = aws.client("s3").put_object(Bucket=bucket, Key=key, Body=source.read_bytes())
+        uploaded[bucket, key] = (response["ETag"].strip('"'), response.get("VersionId"))
+    # The handler reads exactly the version an event names: name the versions just uploaded.
+    event = retarget(event, uploaded)
+    _archive_originals_named(event, event_path, aws, resources)
+    _discard_messages(aws.client("sqs"), resources.queue_url)  # only this event's delivery runs
+    try:
+        response = function.invoke(event)
+        status = 0 if not response or not response.get("batchItemFailures") else 1
+    except Exception as exc:  # the handler raising is how Lambda reports a failed invocation
+        error_type = getattr(exc, "error_type", type(exc).__name__)  # the built function's, as Lambda names it
+        response, status = {"errorType": error_type, "errorMessage": str(exc)}, 1
+    print(json.dumps(response, ensure_ascii=False))
+    for bucket, key in _named_objects(event):
+        print(json.dumps(_outcome_line(function.store, bucket, key), ensure_ascii=False))
+    return status
+
+
+def _discard_messages(sqs: Any, queue_url: str) -> None:
+    """Delete what the queue holds (the uploads' own notifications). Not PurgeQueue: SQS allows that once a
+    minute per queue, and one stack runs several events."""
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
 
 
 def retarget(event: dict[str, Any], versions: dict[tuple[str, str], tuple[str, str | None]]) -> dict[str, Any]:
