@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from archiver.changes import change_record, summary
@@ -35,6 +35,16 @@ class SaveResult:
     status: Literal["archived", "duplicate"]
     version: int
     keys: keys.PostKeys
+
+
+@dataclass
+class PostTimeline:
+    """Every record of one post, as `ArchiveStore.post_timeline` reads them (items as plain values)."""
+
+    latest: dict[str, Any] | None = None
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)  # gone_upstream, back_upstream (store.rechecks)
+    recheck: dict[str, Any] | None = None
 
 
 def version_attributes(post: Post, version: int, document: dict[str, Any], *, raw_key: str, archived_at: str,
@@ -224,9 +234,20 @@ class ArchiveStore:
         """The version items of a post, oldest first."""
         return self.records.list_versions(post_id)
 
-    def list_post_items(self, post_id: str) -> list[dict[str, Any]]:
-        """Every item of a post (LATEST, versions, re-check, events) with one Query, in key order."""
-        return self.records.list_items(post_id)
+    def post_timeline(self, post_id: str) -> PostTimeline:
+        """A post's LATEST item, versions (oldest first), upstream events (oldest first) and re-check: one Query."""
+        timeline = PostTimeline()
+        for item in self.records.list_items(post_id):
+            sk = item.get("sk", "")
+            if sk == keys.LATEST:
+                timeline.latest = item
+            elif sk.startswith("V#"):
+                timeline.versions.append(item)
+            elif sk.startswith(keys.EVENT_PREFIX):
+                timeline.events.append(item)
+            elif sk == keys.RECHECK:
+                timeline.recheck = item
+        return timeline
 
     def list_site_posts(self, site: str, *, newest_first: bool = True,
                         limit: int | None = None) -> list[dict[str, Any]]:
