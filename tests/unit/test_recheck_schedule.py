@@ -77,3 +77,15 @@ def test_a_failed_check_is_retried_with_backoff_then_its_step_is_given_up() -> N
         assert later < datetime.fromisoformat(recheck.due.replace("Z", "+00:00")) <= later + timedelta(days=1)
     after_check_failed(recheck, later)
     assert (recheck.step, recheck.failures, recheck.due) == (1, 0, iso(NOW + timedelta(days=7)))
+
+
+def test_a_sources_schedule_is_set_by_its_options_and_new_sources_get_the_default() -> None:
+    from archiver.fetch.sources import set_options
+    from archiver.model import Source
+
+    source = Source(id="s", url="https://news.example/feed.xml", kind="feed")
+    assert source.recheck == list(DEFAULT_RECHECK)
+    assert set_options(source, recheck="2d, 14d").recheck == [2 * DAY, 14 * DAY]
+    assert set_options(source, every="2h").recheck == [2 * DAY, 14 * DAY]  # other options leave it
+    assert set_options(source, recheck="off").recheck == []
+    assert Source.from_dict({"id": "old", "url": "https://x/", "kind": "feed"}).recheck == list(DEFAULT_RECHECK)
