@@ -18,7 +18,7 @@ Table:
   pk=POST#<id>            sk=V#000001   one item per archived version (with its trigger and change summary)
   pk=POST#<id>            sk=RECHECK    a fetched post's re-check schedule and state; while a check is ahead it
                           carries recheck_pk=RECHECK#<0-3>, recheck_sk=<due>#<id>: the ToRecheck GSI
-  pk=POST#<id>            sk=EVENT#<at>#<kind>  what happened to the post upstream without a new version
+  pk=POST#<id>            sk=EVENT#<at>#<check>#<kind>  what happened to the post upstream without a new version
                           (gone_upstream: its page answered 404/410; back_upstream: it answers again)
   pk=INPUT#<bucket>/<key> sk=<version id | etag | ->   the outcome of one input (first finished one + attempts)
   pk=INPUT#<bucket>/<key> sk=<same>#chunk-000003      the outcome of one chunk of a fanned-out input
@@ -119,8 +119,9 @@ RECHECK = "RECHECK"
 EVENT_PREFIX = "EVENT#"
 
 
-def event_sk(at: str, kind: str) -> str:
-    return f"{EVENT_PREFIX}{at}#{kind}"
+def event_sk(at: str, sequence: int, kind: str) -> str:
+    """An upstream event's key: in time order, then in the order of the checks that saw them (`sequence`)."""
+    return f"{EVENT_PREFIX}{at}#{sequence:06d}#{kind}"
 
 
 def recheck_index_keys(post_id: str, due: str, shards: int) -> dict[str, str]:

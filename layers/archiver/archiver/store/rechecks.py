@@ -74,10 +74,11 @@ class RecheckRecords:
         return self._update(post_id, "SET #due = :due, recheck_pk = :pk, recheck_sk = :sk", None,
                             {":due": due, ":pk": keys["recheck_pk"], ":sk": keys["recheck_sk"]})
 
-    def record_event(self, post_id: str, kind: str, at: str, attributes: dict[str, Any]) -> dict[str, Any]:
-        """Keep what happened to a post upstream (an EVENT# item beside its versions); returns the item."""
-        item = {"pk": post_pk(post_id), "sk": event_sk(at, kind), "post_id": post_id, "event": kind, "at": at,
-                **attributes}
+    def record_event(self, post_id: str, kind: str, at: str, check: int, attributes: dict[str, Any]) -> dict[str, Any]:
+        """Keep what happened to a post upstream, seen by its re-check number `check` (an EVENT# item beside its
+        versions); returns the item."""
+        item = {"pk": post_pk(post_id), "sk": event_sk(at, check, kind), "post_id": post_id, "event": kind,
+                "at": at, "check": check, **attributes}
         self._table.batch_put([item], f"put {kind} event of post {post_id}")
         return item
 
