@@ -39,8 +39,7 @@ def document(version: int, text: str, **fields: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def store() -> RecordedStore:
-    summary = {"from_version": 1, "flags": ["edited"], "fields": ["title"], "inserted": 1, "deleted": 1,
-               "notices": [], "trigger": "rechecked"}
+    summary = {"flags": ["edited"], "fields": ["title"], "inserted": 1, "deleted": 1}
     versions = [
         {"version": 1, "archived_at": "2026-11-20T11:00:00Z", "trigger": "fetched", "json_version_id": 1,
          "content_sha256": "a" * 64},

@@ -70,13 +70,19 @@ def change_record(previous: dict[str, Any], new: dict[str, Any], *, max_spans: i
 
 
 def summary(record: dict[str, Any]) -> dict[str, Any]:
-    """The compact form kept on the version's table item: flags, names of the fields changed, word counts."""
+    """The compact form kept on the version's table item: word counts, and what is not empty of the flags, the
+    names of the fields changed and the notice kinds; `from_version` only when it is not the version before.
+    Compact because every version's item is billed by the KB."""
     text = record.get("text") or {}
-    return {"from_version": record.get("from_version"), "flags": list(record.get("flags") or []),
-            "fields": sorted(record.get("fields") or {}), "inserted": text.get("inserted", 0),
-            "deleted": text.get("deleted", 0), "notices": sorted({n["kind"] for n in record.get("notices") or []}),
-            **({"trigger": record["trigger"]} if record.get("trigger") else {}),
-            **({"unavailable": True} if record.get("unavailable") else {})}
+    compact: dict[str, Any] = {"inserted": text.get("inserted", 0), "deleted": text.get("deleted", 0)}
+    listed = {"flags": list(record.get("flags") or []), "fields": sorted(record.get("fields") or {}),
+              "notices": sorted({n["kind"] for n in record.get("notices") or []})}
+    compact.update({name: values for name, values in listed.items() if values})
+    if record.get("from_version") is not None and record.get("from_version") != (record.get("to_version") or 0) - 1:
+        compact["from_version"] = record["from_version"]
+    if record.get("unavailable"):
+        compact["unavailable"] = True
+    return compact
 
 
 def _shrunk(words_before: int, words_after: int) -> bool:

@@ -182,13 +182,14 @@ class ArchiveStore:
         common = version_attributes(post, version, document, raw_key=raw_key, archived_at=archived_at,
                                     json_object=json_object, html_object=html_object)
         common["trigger"] = trigger
-        if "changes" in document:
-            common["changes"] = summary(document["changes"])
         current = json_object.current and html_object.current
         extra = [recheck_item(recheck)] if recheck is not None and version == 1 and current else []
-        common = self._put_version(post, version, common, current=current, extra=extra)
+        # The change summary goes on the V# item only: LATEST is written again with every version (a PutItem
+        # billed by the KB), and `history` reads the V# items.
+        changes = {"changes": summary(document["changes"])} if "changes" in document else {}
+        common = self._put_version(post, version, {**common, **changes}, current=current, extra=extra)
         if current:
-            self._mark_stored(post, version, common)
+            self._mark_stored(post, version, {k: v for k, v in common.items() if k != "changes"})
         return SaveResult(status="archived", version=version,
                           keys=keys.stored_keys(common) or post_keys)
 
