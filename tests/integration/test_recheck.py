@@ -217,8 +217,10 @@ def test_a_feed_body_post_is_checked_for_its_page_only_gone_then_back(web, conte
     assert archive.get_post(post_id)["gone_upstream"]["http_status"] == 404
     assert archive.rechecks.get(post_id).due is not None  # a 404 may pass: its later steps still run
 
-    web.add("news.test", "/strike", article("Strike", [LOREM], NOW))  # back, with another text: not this post's
+    web.add("news.test", "/moved", article("Strike", [LOREM], NOW))  # back, with another text: not this post's
+    web.route("news.test", "/strike", lambda request: Reply(301, b"", {"Location": web.url("news.test", "/moved")}))
     assert dict(run_recheck_job([post_id], context).counts) == {"unchanged": 1, "back": 1}
+    assert archive.rechecks.get(post_id).url == web.url("news.test", "/moved")  # moved for good: asked there next
     assert "gone_upstream" not in archive.get_post(post_id)
     assert [(e["kind"], e["http_status"]) for e in history(archive, post_id) if e["kind"] != "version"] == [
         ("gone_upstream", 404), ("back_upstream", 200)]

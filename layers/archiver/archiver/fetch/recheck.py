@@ -103,6 +103,8 @@ def recheck_post(recheck: Recheck, ctx: FetchContext) -> Result:
         return _failed(recheck, now, error)
     if not response.not_modified:
         recheck.validators = {k: v for k, v in response.validators.to_dict().items() if v}
+    if response.permanent_url:  # 301/308: the page has moved for good; the post keeps its id
+        recheck.url = response.permanent_url
     if recheck.gone is not None:
         _back(recheck, ctx, now, response.status, version)
     recheck.last.update(result=outcome, version=version)
