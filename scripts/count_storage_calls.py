@@ -265,7 +265,9 @@ stored (a PutItem conditional on the claim still being current); the outcome rec
 object is read, its outcome record is looked up (one read: GetItem by the version id the event names;
 moto's notifications name none, so the events handed to the handler here name it, as AWS's do): a
 redelivery of a finished input stops there and only counts the attempt. A duplicate stops at the
-claim: no story lookup, no index write.
+claim: no story lookup, no index write. A new version reads one thing more: the previous version's
+`post.json` (one S3 GetObject, named by the item the claim replaced), for its change record
+(docs/history.md).
 
 Batch, not transaction: the column "as one transaction" is what the V# item, the band items and LATEST would cost as
 one TransactWriteItems, computed from the same requests. It is one call fewer, but DynamoDB bills

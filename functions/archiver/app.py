@@ -34,6 +34,7 @@ from archiver.events import (
     reprocess_options,
 )
 from archiver.fetch.jobs import HostJob, SqsJobQueue, queue_due_sources
+from archiver.fetch.recheck_jobs import RecheckJob, queue_due_rechecks
 from archiver.inbox import archive_object as archive_inbox_object
 from archiver.media.job import MediaJob, SqsMediaQueue
 from archiver.source_store import SourceStore
@@ -142,18 +143,9 @@ def archive_chunk_message(chunk: Chunk, deadline: Deadline | None = None) -> Out
 @tracer.capture_method
 def run_fetch_job(job: HostJob, lambda_context: LambdaContext | None) -> None:
     """A host's due sources, fetched one after another; the rest is queued again if time runs short."""
-    global _http
-    from archiver.fetch.runtime import fetch_context, http_client
     from archiver.fetch.worker import run_job
 
-    if _http is None:
-        tracer.patch(["requests"])
-        _http = http_client(SETTINGS)
-    # The job stops with the margin left: enough to save the source's state and queue the rest.
-    deadline = Deadline.from_context(lambda_context, SETTINGS.fetch_margin_seconds)
-    context = fetch_context(SETTINGS, _http, store, sources, default_tz=DEFAULT_TZ, deadline=deadline,
-                            media=media_queue)
-    result = run_job(list(job.sources), sources, context)
+    result = run_job(list(job.sources), sources, fetch_job_context(lambda_context))
     for report in result.reports:
         metrics.add_metric(name=f"Fetch{report.status.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="PostsArchived", unit=MetricUnit.Count, value=report.new + report.updated)
@@ -164,6 +156,41 @@ def run_fetch_job(job: HostJob, lambda_context: LambdaContext | None) -> None:
         fetch_queue.send([HostJob(job.host, tuple(result.remaining), job.attempt + 1)])
         metrics.add_metric(name="FetchDeferred", unit=MetricUnit.Count, value=1)
         logger.info("fetch job deferred", extra={"host": job.host, "remaining": len(result.remaining)})
+
+
+@tracer.capture_method
+def run_recheck_job(job: RecheckJob, lambda_context: LambdaContext | None) -> None:
+    """A host's due re-checks, one post after another; the rest is queued again if time runs short."""
+    from archiver.fetch.recheck import run_recheck_job as run_job
+
+    result = run_job(list(job.posts), fetch_job_context(lambda_context))
+    counts = result.counts
+    checked = sum(counts[name] for name in ("unchanged", "changed", "gone", "failed"))
+    metrics.add_metric(name="PostsRechecked", unit=MetricUnit.Count, value=checked)
+    metrics.add_metric(name="RecheckVersions", unit=MetricUnit.Count, value=counts["changed"])
+    metrics.add_metric(name="RecheckGone", unit=MetricUnit.Count, value=counts["gone"])
+    metrics.add_metric(name="RecheckFailed", unit=MetricUnit.Count, value=counts["failed"])
+    logger.info("re-check job", extra={"host": job.host, **result.counts, "versions": result.versions,
+                                       "remaining": len(result.remaining)})
+    if result.remaining:
+        if fetch_queue is None:
+            raise ArchiverError("a re-check job ran short of time and no fetch queue is configured", stage="recheck")
+        fetch_queue.send([RecheckJob(job.host, tuple(result.remaining), job.attempt + 1, job.lease)])
+        metrics.add_metric(name="RecheckDeferred", unit=MetricUnit.Count, value=1)
+
+
+def fetch_job_context(lambda_context: LambdaContext | None) -> Any:
+    """A fetch or re-check job's context: the worker's HTTP client, its deadline less the margin."""
+    global _http
+    from archiver.fetch.runtime import fetch_context, http_client
+
+    if _http is None:
+        tracer.patch(["requests"])
+        _http = http_client(SETTINGS)
+    # The job stops with the margin left: enough to save its state and queue the rest.
+    deadline = Deadline.from_context(lambda_context, SETTINGS.fetch_margin_seconds)
+    return fetch_context(SETTINGS, _http, store, sources, default_tz=DEFAULT_TZ, deadline=deadline,
+                         media=media_queue)
 
 
 @tracer.capture_method
@@ -206,6 +233,10 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = Non
     if job is not None:  # a host's fetch job, queued by the schedule
         run_fetch_job(job, lambda_context)
         return
+    recheck_job = RecheckJob.from_message(record.body)
+    if recheck_job is not None:  # a host's due re-checks of archived posts, queued by the schedule
+        run_recheck_job(recheck_job, lambda_context)
+        return
     chunk = from_message(record.body)
     remaining = lambda_context.get_remaining_time_in_millis() if lambda_context else None
     needed = SETTINGS.chunk_min_seconds if chunk is not None else (
@@ -240,16 +271,22 @@ def archive_all(refs: list[ObjectRef], context: LambdaContext | None = None) -> 
 
 
 def schedule_fetches() -> dict[str, Any]:
-    """The scheduled run fetches nothing itself: it queues one job per host with due sources."""
+    """The scheduled run fetches nothing itself: it queues one job per host with due sources, and one per host
+    with archived posts due for a re-check (at most RECHECK_PER_RUN of them: the rest wait for the next run)."""
     from datetime import UTC, datetime
 
     if fetch_queue is None:
         raise ArchiverError("no FETCH_QUEUE_URL: the schedule has nowhere to queue fetch jobs", stage="schedule")
-    report = queue_due_sources(sources, fetch_queue, datetime.now(UTC), lease_seconds=SETTINGS.fetch_lease_seconds)
+    now = datetime.now(UTC)
+    report = queue_due_sources(sources, fetch_queue, now, lease_seconds=SETTINGS.fetch_lease_seconds)
+    rechecks = queue_due_rechecks(store.rechecks, fetch_queue, now, lease_seconds=SETTINGS.fetch_lease_seconds,
+                                  limit=SETTINGS.recheck_per_run)
     metrics.add_metric(name="ScheduledRuns", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="SourcesQueued", unit=MetricUnit.Count, value=report.queued)
-    logger.info("scheduled run", extra=report.to_dict())
-    return report.to_dict()
+    metrics.add_metric(name="RechecksQueued", unit=MetricUnit.Count, value=rechecks.queued)
+    result = {**report.to_dict(), "rechecks": rechecks.to_dict()}
+    logger.info("scheduled run", extra=result)
+    return result
 
 
 def reprocess_batch(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:

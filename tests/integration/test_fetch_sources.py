@@ -407,7 +407,8 @@ def test_the_schedule_queues_one_job_per_host_and_workers_fetch_them(clean_aws, 
                          full="never", next_due_at=now))
     schedule = json.loads((clean_aws.template_path.parent / "events" / "schedule.json").read_text("utf-8"))
 
-    assert function.invoke(schedule) == {"due": 3, "queued": 3, "jobs": 2, "hosts": 2}
+    assert function.invoke(schedule) == {"due": 3, "queued": 3, "jobs": 2, "hosts": 2,
+                                         "rechecks": {"due": 0, "queued": 0, "jobs": 0, "hosts": 0}}
     assert function.invoke(schedule)["due"] == 0  # leased: an overlapping run queues nothing twice
     sqs = clean_aws.client("sqs")
     queued = sqs.receive_message(QueueUrl=clean_aws.resources.fetch_queue_url, MaxNumberOfMessages=10,

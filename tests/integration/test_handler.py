@@ -188,7 +188,8 @@ def test_direct_s3_event_with_a_bad_object_raises_after_recording_it(function: L
 
 def test_scheduled_event_takes_the_fetch_route(function: LocalFunction) -> None:
     event = json.loads((REPO_ROOT / "events" / "schedule.json").read_text("utf-8"))
-    assert function.invoke(event) == {"due": 0, "queued": 0, "jobs": 0, "hosts": 0}
+    assert function.invoke(event) == {"due": 0, "queued": 0, "jobs": 0, "hosts": 0,
+                                     "rechecks": {"due": 0, "queued": 0, "jobs": 0, "hosts": 0}}
 
 
 def test_seed_post_is_archived_with_json_html_and_metadata(function: LocalFunction, seed_dir: Path) -> None:

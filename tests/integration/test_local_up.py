@@ -138,7 +138,8 @@ def test_local_up_archives_dropped_files_and_keeps_them_across_a_restart(tmp_pat
                           capture_output=True, text=True, timeout=WAIT_SECONDS)
     assert tick.returncode == 0, tick.stderr
     assert again.next_line(lambda line: "schedule" in line) == {
-        "schedule": "tick", "status": "done", "due": 0, "queued": 0, "jobs": 0, "hosts": 0}
+        "schedule": "tick", "status": "done", "due": 0, "queued": 0, "jobs": 0, "hosts": 0,
+        "rechecks": {"due": 0, "queued": 0, "jobs": 0, "hosts": 0}}
 
     code, stderr = again.stop(signal.SIGTERM)  # as `docker stop` or systemd would
     assert code == 0, stderr

@@ -200,6 +200,7 @@ def test_function_policies_grant_exactly_the_storage_actions(template):
         "dynamodb:UpdateItem",
         "dynamodb:GetItem",
         "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
         "dynamodb:Query",
         "sqs:SendMessage",
     }
@@ -254,7 +255,7 @@ def test_table_is_on_demand_with_point_in_time_recovery(template):
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} == {
-        "BySite", "ByStory", "ToRetry", "ByDue"}
+        "BySite", "ByStory", "ToRetry", "ByDue", "ToRecheck"}
 
 
 def test_archive_bucket_is_versioned(template):

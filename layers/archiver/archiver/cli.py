@@ -19,6 +19,7 @@ from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from archiver.cli_posts import add_post_commands
 from archiver.cli_sources import add_source_commands
 from archiver.errors import ArchiverError
 from archiver.local import DEFAULT_PORT as LOCAL_PORT
@@ -124,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     retry.set_defaults(run=_retry)
 
     add_source_commands(commands, aws, _command)
+    add_post_commands(commands, aws, _command)
 
     reprocess = _command(commands, "reprocess", parents=[aws], help="re-normalize archived posts from their "
                          "archived originals; a new version only where the output changed")

@@ -24,6 +24,9 @@ def add_source_commands(commands: argparse._SubParsersAction, where: argparse.Ar
     options.add_argument("--full", choices=FULL_MODES,
                          help="fetch each entry's page for the full article: when the feed has a summary only "
                               "(auto, the default), always, or never")
+    options.add_argument("--recheck", metavar="OFFSETS",
+                         help="when its posts' pages are fetched again to catch edits and removals, counted from "
+                              "publication: 1d,7d,30d,182d (the default), or off (docs/history.md)")
     sources = command(commands, "sources", help="register and inspect the sources that the schedule fetches")
     actions = sources.add_subparsers(required=True, metavar="ACTION")
     add = command(actions, "add", parents=[where, options],
@@ -68,10 +71,10 @@ def _sources_add(args: argparse.Namespace) -> int:
                                full=args.full or "auto", robots_text=lambda url: ctx.robots.rules(url).text)
         existing = sources.get(found.id)  # a home page whose feed is registered already
         if existing is None:
-            sources.put(found)
+            sources.put(set_options(found, recheck=args.recheck))
             print(json.dumps(_source_line(found), ensure_ascii=False))
             return 0
-    set_options(existing, every=args.every, full=args.full)
+    set_options(existing, every=args.every, full=args.full, recheck=args.recheck)
     sources.put(existing)
     print(json.dumps({**_source_line(existing), "updated": True}, ensure_ascii=False))
     return 0
@@ -82,7 +85,7 @@ def _sources_set(args: argparse.Namespace) -> int:
 
     _, sources, _, _ = _source_targets(args)
     source = sources.require(args.id)
-    set_options(source, every=args.every, full=args.full, enabled=args.enabled)
+    set_options(source, every=args.every, full=args.full, enabled=args.enabled, recheck=args.recheck)
     sources.put(source)
     print(json.dumps(_source_line(source), ensure_ascii=False))
     return 0

@@ -43,6 +43,7 @@ class Settings:
     media_max_bytes: int = 20 * 1024 * 1024  # one image; a post's images together: 100 MiB
     fetch_pages_per_run: int = 200  # pages fetched per source and run (sitemap pages, full articles); the rest next run
     fetch_cli_seconds: float = 900.0  # `archiver fetch` / `sources fetch` stop after this long, progress kept
+    recheck_per_run: int = 500  # archived posts re-checked per scheduled run at most; the rest at the next run
 
     def unsafe_fetch_warning(self) -> str | None:
         """What to log at start when FETCH_UNSAFE_ALLOW_NETWORKS is set (None when it is not)."""
@@ -82,6 +83,7 @@ class Settings:
             media_max_bytes=int(env.get("MEDIA_MAX_BYTES", cls.media_max_bytes)),
             fetch_pages_per_run=int(env.get("FETCH_PAGES_PER_RUN", cls.fetch_pages_per_run)),
             fetch_cli_seconds=float(env.get("FETCH_CLI_SECONDS", cls.fetch_cli_seconds)),
+            recheck_per_run=int(env.get("RECHECK_PER_RUN", cls.recheck_per_run)),
         )
 
 

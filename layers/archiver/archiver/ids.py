@@ -109,7 +109,8 @@ def output_sha256(document: dict) -> str:
     """
     import json
 
-    stable = {k: v for k, v in document.items() if k not in VOLATILE_FIELDS and k != "media"}
+    # Neither what the media job adds nor the change record (what the store compares) is the normalizer's output.
+    stable = {k: v for k, v in document.items() if k not in VOLATILE_FIELDS and k not in ("media", "changes")}
     if isinstance(stable.get("images"), list):  # what the media job added to each image is not the normalizer's
         stable["images"] = [{k: image.get(k) for k in ("src", "alt") if k in image} if isinstance(image, dict)
                             else image for image in stable["images"]]

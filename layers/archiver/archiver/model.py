@@ -275,6 +275,9 @@ class Outcome:
 
 
 SourceKind = Literal["feed", "wordpress", "sitemap", "article"]
+# When a source's posts are fetched again to catch edits and removals: seconds after publication
+# (1 day, 1 week, 30 days, 182 days). See archiver.fetch.recheck_schedule.
+DEFAULT_RECHECK = (86_400, 604_800, 2_592_000, 15_724_800)
 # Fetch each feed entry's page for the full article: when the feed carries a summary only, always, never.
 FullMode = Literal["auto", "always", "never"]
 
@@ -305,6 +308,7 @@ class Source:
     failures: int = 0  # consecutive failed fetches: the backoff grows with them, a success resets them
     last: dict[str, Any] = field(default_factory=dict)  # the last fetch: at, status, http_status, error, new, updated
     disabled_reason: str | None = None
+    recheck: list[int] = field(default_factory=lambda: list(DEFAULT_RECHECK))  # [] = its posts are not re-checked
 
     @property
     def host(self) -> str:
@@ -320,3 +324,45 @@ class Source:
     def from_dict(cls, data: dict[str, Any]) -> Source:
         names = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+RecheckMode = Literal["page", "status"]
+
+
+@dataclass
+class Recheck:
+    """A fetched post's re-check: when its page is fetched again (a decaying schedule after publication), and
+    what the last check found.
+
+    `page`: the post was built from that page, so the page rebuilt is compared (a change is a new version);
+    `status`: the post's text came from elsewhere (a feed's own body, a WordPress API), so only the page's
+    answer counts (404/410: gone upstream). `due` is None once no step is left.
+    """
+
+    post_id: str
+    url: str
+    mode: RecheckMode
+    offsets: list[int]
+    anchor: str  # ISO 8601 UTC: the publication (else archiving) time the offsets count from
+    step: int = 0  # the offset the next check is for
+    due: str | None = None
+    source_id: str | None = None
+    validators: dict[str, str] = field(default_factory=dict)  # the page's etag / last_modified, as last seen
+    checks: int = 0
+    failures: int = 0  # consecutive failed checks of the current step
+    gone: dict[str, Any] | None = None  # {"at", "http_status"} while the page answers 404 or 410
+    last: dict[str, Any] = field(default_factory=dict)  # the last check: at, result, http_status, version, error
+
+    @property
+    def host(self) -> str:
+        """The politeness unit, as for sources: a host's re-checks run in its fetch queue group."""
+        from urllib.parse import urlsplit
+
+        return (urlsplit(self.url).netloc or "").lower()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Recheck:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})

@@ -17,7 +17,7 @@ from archiver import formats
 from archiver.deadline import Deadline, DeadlineAlarm, check, enforced, timeout_error
 from archiver.errors import ArchiverError, InputTooLarge, InternalError, ParseError
 from archiver.limits import MAX_POST_BYTES
-from archiver.model import Chunk, Failure, Input, Origin, Outcome, OutcomeStatus, Post, is_finished
+from archiver.model import Chunk, Failure, Input, Origin, Outcome, OutcomeStatus, Post, Recheck, is_finished
 from archiver.normalize import normalize
 from archiver.render import render_post_html
 from archiver.spool import spool_to_file
@@ -165,10 +165,11 @@ def _next_stage(progress: _Progress, stage: str, deadline: Deadline | None) -> N
     progress.stage = stage
 
 
-def store_post(post: Post, raw_key: str, store: ArchiveStore) -> SaveResult:
+def store_post(post: Post, raw_key: str, store: ArchiveStore, *, recheck: Recheck | None = None) -> SaveResult:
     """Save the post with its page, linked to the story it is a copy of (looked up only when it is stored:
-    a duplicate costs one conditional write and nothing else)."""
-    return store.save_post(post, raw_key, render_post_html(post), link_story=True)
+    a duplicate costs one conditional write and nothing else). `recheck`: a fetched post's re-check schedule,
+    kept with its first version."""
+    return store.save_post(post, raw_key, render_post_html(post), link_story=True, recheck=recheck)
 
 
 def split(item: Input, raw_key: str, chunk_posts: int, *, max_bytes: int | None = None,

@@ -18,6 +18,7 @@ from archiver import formats
 from archiver.errors import ArchiverError
 from archiver.extract.leading_title import drop_repeated_title
 from archiver.fetch.context import FetchContext, OutOfTime, RunCapReached
+from archiver.fetch.recheck_schedule import plan as recheck_plan
 from archiver.fetch.report import FetchReport
 from archiver.fetch.schedule import iso
 from archiver.model import Input, Origin, Outcome, RawPost, Source
@@ -66,7 +67,7 @@ def archive_document(source: Source, ctx: FetchContext, response: Response, repo
     Without `track_seen` the entries' digests are not kept on the source (a sitemap's pages have
     their own records, see `crawl`).
     """
-    item = _input(response)
+    item = response_input(response)
     archive = ctx.archive
     raw_key = archive.save_raw(item)
     saved: list[str] = []
@@ -99,7 +100,11 @@ def archive_document(source: Source, ctx: FetchContext, response: Response, repo
             stage = "normalize"
             post = normalize(raw, item.origin, archived_at=archived_at, default_tz=ctx.default_tz)
             stage = "store"
-            result = store_post(post, post_raw_key, archive)
+            # Written with the post's first version only: a later one keeps the schedule it has.
+            recheck = recheck_plan(post, source.recheck, ctx.now(), source_id=source.id)
+            if recheck is not None and recheck.url == response.final_url:  # the page itself: its validators
+                recheck.validators = _validators_of(response)
+            result = store_post(post, post_raw_key, archive, recheck=recheck)
             saved.append(post.id)
             if result.status == "archived":
                 ctx.queue_media(post, result.version)
@@ -158,7 +163,7 @@ def _with_full_article(raw: RawPost, ctx: FetchContext, full: str, report: Fetch
     report.pages += 1
     try:
         response = ctx.get(raw.url)
-        page_item = _input(response)
+        page_item = response_input(response)
         page = next(html_page.parse(page_item))
     except OutOfTime:
         raise
@@ -190,7 +195,8 @@ def _words(body_html: str) -> int:
     return len(_TAG.sub(" ", body_html).split())
 
 
-def _input(response: Response) -> Input:
+def response_input(response: Response) -> Input:
+    """A fetched response as the one path's Input: its bytes, its final URL as origin, its charset."""
     origin = Origin(kind="url", uri=response.final_url, etag=response.validators.etag)
     name = PurePosixPath(urlsplit(response.final_url).path).name or "index.html"
     return Input(data=response.body, name=name, origin=origin, charset=response.charset)
@@ -200,6 +206,11 @@ def _digest(raw: RawPost) -> str:
     """What a reader of the entry would see change: a new digest is worth a new version."""
     parts = [raw.title or "", raw.body, str(raw.updated or ""), raw.url or "", raw.excerpt or ""]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "replace")).hexdigest()[:24]
+
+
+def _validators_of(response: Response) -> dict[str, str]:
+    """A response's validators (etag, last_modified), for the first conditional GET of its page's re-check."""
+    return {k: v for k, v in response.validators.to_dict().items() if v}
 
 
 def keep_validators(source: Source, url: str, response: Response) -> None:

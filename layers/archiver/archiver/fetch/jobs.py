@@ -59,8 +59,17 @@ class HostJob:
         return cls(host=str(job["host"]), sources=tuple(job["sources"]), attempt=int(job.get("attempt", 0)))
 
 
+class QueuedJob(Protocol):
+    """A job for the fetch queue: a host's sources (HostJob), a host's re-checks (recheck_jobs.RecheckJob)."""
+
+    @property
+    def host(self) -> str: ...
+
+    def to_message(self) -> str: ...
+
+
 class JobQueue(Protocol):
-    def send(self, jobs: Sequence[HostJob]) -> None: ...
+    def send(self, jobs: Sequence[QueuedJob]) -> None: ...
 
 
 @dataclass
@@ -114,7 +123,7 @@ class SqsJobQueue:
         self.queue_url = queue_url
         self.fifo = queue_url.endswith(".fifo")
 
-    def send(self, jobs: Sequence[HostJob]) -> None:
+    def send(self, jobs: Sequence[QueuedJob]) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
         for first in range(0, len(jobs), SQS_BATCH):
@@ -127,7 +136,7 @@ class SqsJobQueue:
                 reasons = "; ".join(f"{f.get('Code')}: {f.get('Message', '')}" for f in response["Failed"][:3])
                 raise QueueError(f"{len(response['Failed'])} fetch jobs were refused: {reasons}")
 
-    def _entry(self, entry_id: str, job: HostJob) -> dict[str, Any]:
+    def _entry(self, entry_id: str, job: QueuedJob) -> dict[str, Any]:
         body = job.to_message()
         entry = {"Id": entry_id, "MessageBody": body}
         if self.fifo:

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from archiver import ids
 from archiver.fetch.discover import DiscoveryError, classify
+from archiver.fetch.recheck_schedule import parse_offsets
 from archiver.fetch.schedule import iso, parse_interval
 from archiver.fetch.sitemap_discovery import discover_sitemaps, home_of
 from archiver.model import FullMode, Source, SourceKind
@@ -67,10 +68,13 @@ def _is_home(url: str) -> bool:
 
 
 def set_options(source: Source, *, every: str | int | None = None, full: str | None = None,
-                enabled: bool | None = None) -> Source:
-    """Change the options given (None: unchanged); the fetch state (validators, cursor, seen, health) stays."""
+                enabled: bool | None = None, recheck: str | None = None) -> Source:
+    """Change the options given (None: unchanged); the fetch state (validators, cursor, seen, health) stays.
+    `recheck` (`1d,7d,30d`, or `off`) applies to the posts archived from now on: each keeps the schedule it got."""
     if every is not None:
         source.every_seconds = parse_interval(every)
+    if recheck is not None:
+        source.recheck = parse_offsets(recheck)
     if full is not None:
         if full not in FULL_MODES:
             raise ValueError(f"unknown full-article mode {full!r}: use one of {', '.join(FULL_MODES)}")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
+from archiver.changes import change_record, summary
 from archiver.errors import StoreError
 from archiver.ids import output_sha256
 from archiver.store import keys
@@ -14,13 +15,17 @@ from archiver.store.aws import Table, now
 from archiver.store.media import MediaStore
 from archiver.store.objects import ArchiveObjects, Published
 from archiver.store.outcomes import OutcomeRecords
+from archiver.store.rechecks import RecheckRecords, recheck_item
 from archiver.store.records import Claim, PostRecords
 from archiver.store.story_index import StoryIndex, band_items
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from archiver.model import Chunk, Input, Origin, Outcome, Post
+    from archiver.model import Chunk, Input, Origin, Outcome, Post, Recheck
+
+# What made a version: a dropped file (inbox, CLI), a fetch (a source's schedule), `archiver reprocess`, a re-check.
+Trigger = Literal["dropped", "fetched", "reprocessed", "rechecked"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,16 @@ class SaveResult:
     status: Literal["archived", "duplicate"]
     version: int
     keys: keys.PostKeys
+
+
+@dataclass
+class PostTimeline:
+    """Every record of one post, as `ArchiveStore.post_timeline` reads them (items as plain values)."""
+
+    latest: dict[str, Any] | None = None
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)  # gone_upstream, back_upstream (store.rechecks)
+    recheck: dict[str, Any] | None = None
 
 
 def version_attributes(post: Post, version: int, document: dict[str, Any], *, raw_key: str, archived_at: str,
@@ -74,6 +89,7 @@ class ArchiveStore:
         self.outcomes = OutcomeRecords(table)
         self.stories = StoryIndex(table)
         self.media = MediaStore(s3, table, archive_bucket)
+        self.rechecks = RecheckRecords(table)
 
     # ----------------------------------------------------------------- raw inputs
 
@@ -115,7 +131,8 @@ class ArchiveStore:
         return keys.post_keys(post)
 
     def save_post(self, post: Post, raw_key: str, html: str, *, link_story: bool = False,
-                  revise: int | None = None) -> SaveResult:
+                  revise: int | None = None, trigger: Trigger | None = None,
+                  recheck: Recheck | None = None) -> SaveResult:
         """Archive a post: a new version when its content changed, nothing when it is a duplicate.
 
         1. claim LATEST (one conditional update) -> the version number, or "duplicate" (then stop: a
@@ -129,6 +146,10 @@ class ArchiveStore:
         A crash between the steps leaves LATEST "pending"; redelivery of the same content resumes it.
         `revise`: the stored version a re-normalized post replaces (archiver.reprocess): a new version
         even when the content hash is the same, only if that version is still the latest.
+        A version after the first carries its change record (`changes` in post.json, its summary on the
+        V# item): what changed since the previous version, read back with one GET of its post.json, the
+        only read a new version costs. `trigger` (default: from the post's source, or `reprocessed`) is kept
+        on the V# item. `recheck`: a fetched post's re-check schedule, written with its first version.
         """
         post_keys = keys.post_keys(post)
         claimed = self.records.claim_revision(post, revise) if revise is not None else self._claim(post)
@@ -141,8 +162,12 @@ class ArchiveStore:
         previous = claimed.previous or {}
         aside = keys.version_keys(post_keys, version)
 
+        trigger = trigger or ("reprocessed" if revise is not None else
+                              "fetched" if post.source.get("kind") == "url" else "dropped")
         document = post.to_dict()
         document["version"] = version
+        if version > 1:
+            document["changes"] = self._change_record(post.id, document, claimed, trigger)
         body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
         # The version in the page too: no two versions' pages have the same bytes (ETag), so an
         # If-Match on an older page can never overwrite a newer one that happens to look the same.
@@ -156,21 +181,42 @@ class ArchiveStore:
 
         common = version_attributes(post, version, document, raw_key=raw_key, archived_at=archived_at,
                                     json_object=json_object, html_object=html_object)
+        common["trigger"] = trigger
         current = json_object.current and html_object.current
-        common = self._put_version(post, version, common, current=current)
+        extra = [recheck_item(recheck)] if recheck is not None and version == 1 and current else []
+        # The change summary goes on the V# item only: LATEST is written again with every version (a PutItem
+        # billed by the KB), and `history` reads the V# items.
+        changes = {"changes": summary(document["changes"])} if "changes" in document else {}
+        common = self._put_version(post, version, {**common, **changes}, current=current, extra=extra)
         if current:
-            self._mark_stored(post, version, common)
+            self._mark_stored(post, version, {k: v for k, v in common.items() if k != "changes"})
         return SaveResult(status="archived", version=version,
                           keys=keys.stored_keys(common) or post_keys)
+
+    def _change_record(self, post_id: str, document: dict[str, Any], claimed: Claim, trigger: str) -> dict[str, Any]:
+        """What changed since the version before: its post.json (named by the LATEST item the claim replaced, or,
+        for a claim resumed after a crash, by its V# item) compared with `document`. A previous version that
+        cannot be read gives a record saying so, never a failed save: the new version is what matters."""
+        version = document["version"]
+        previous = claimed.previous or self.records.get_version(post_id, version - 1) or {}
+        try:
+            if not previous.get("json_key"):
+                raise StoreError(f"version {version - 1} names no post.json")
+            record = change_record(self.get_post_document(previous), document)
+        except StoreError as exc:
+            record = {"from_version": version - 1, "to_version": version, "flags": [], "unavailable": exc.message}
+        return {**record, "trigger": trigger}
 
     # The steps of save_post, as methods so that tests can stop a save between them.
     def _claim(self, post: Post) -> Claim:
         return self.records.claim(post)
 
-    def _put_version(self, post: Post, version: int, common: dict[str, Any], *, current: bool) -> dict[str, Any]:
-        """The V# item; with the story index items in the same call when the version is current."""
+    def _put_version(self, post: Post, version: int, common: dict[str, Any], *, current: bool,
+                     extra: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The V# item; with the story index items (and `extra` items) in the same call when the version is
+        current."""
         if current:
-            return self.records.put_version(post, version, common, band_items(post))
+            return self.records.put_version(post, version, common, [*band_items(post), *(extra or [])])
         return self.records.put_outdated_version(post, version, common)
 
     def _mark_stored(self, post: Post, version: int, common: dict[str, Any]) -> None:
@@ -188,6 +234,21 @@ class ArchiveStore:
     def list_versions(self, post_id: str) -> list[dict[str, Any]]:
         """The version items of a post, oldest first."""
         return self.records.list_versions(post_id)
+
+    def post_timeline(self, post_id: str) -> PostTimeline:
+        """A post's LATEST item, versions (oldest first), upstream events (oldest first) and re-check: one Query."""
+        timeline = PostTimeline()
+        for item in self.records.list_items(post_id):
+            sk = item.get("sk", "")
+            if sk == keys.LATEST:
+                timeline.latest = item
+            elif sk.startswith("V#"):
+                timeline.versions.append(item)
+            elif sk.startswith(keys.EVENT_PREFIX):
+                timeline.events.append(item)
+            elif sk == keys.RECHECK:
+                timeline.recheck = item
+        return timeline
 
     def list_site_posts(self, site: str, *, newest_first: bool = True,
                         limit: int | None = None) -> list[dict[str, Any]]:

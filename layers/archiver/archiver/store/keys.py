@@ -15,7 +15,11 @@ Archive bucket:
 
 Table:
   pk=POST#<id>            sk=LATEST     the current version's metadata (+ GSI keys BySite/ByStory)
-  pk=POST#<id>            sk=V#000001   one item per archived version
+  pk=POST#<id>            sk=V#000001   one item per archived version (with its trigger and change summary)
+  pk=POST#<id>            sk=RECHECK    a fetched post's re-check schedule and state; while a check is ahead it
+                          carries recheck_pk=RECHECK#<0-3>, recheck_sk=<due>#<id>: the ToRecheck GSI
+  pk=POST#<id>            sk=EVENT#<at>#<check>#<kind>  what happened to the post upstream without a new version
+                          (gone_upstream: its page answered 404/410; back_upstream: it answers again)
   pk=INPUT#<bucket>/<key> sk=<version id | etag | ->   the outcome of one input (first finished one + attempts)
   pk=INPUT#<bucket>/<key> sk=<same>#chunk-000003      the outcome of one chunk of a fanned-out input
                           (unfinished ones also carry retry_pk=RETRY#<0-3>, retry_sk: the ToRetry GSI)
@@ -109,6 +113,23 @@ def post_pk(post_id: str) -> str:
 
 def version_sk(version: int) -> str:
     return f"V#{version:06d}"
+
+
+RECHECK = "RECHECK"
+EVENT_PREFIX = "EVENT#"
+
+
+def event_sk(at: str, sequence: int, kind: str) -> str:
+    """An upstream event's key: in time order, then in the order of the checks that saw them (`sequence`)."""
+    return f"{EVENT_PREFIX}{at}#{sequence:06d}#{kind}"
+
+
+def recheck_index_keys(post_id: str, due: str, shards: int) -> dict[str, str]:
+    """The ToRecheck GSI keys of a re-check due at `due` (spread over `shards` partitions by post id)."""
+    import hashlib
+
+    shard = hashlib.sha256(post_id.encode()).digest()[0] % shards
+    return {"recheck_pk": f"RECHECK#{shard}", "recheck_sk": f"{due}#{post_id}"}
 
 
 def chunk_sk(input_sk: str, index: int | None) -> str:

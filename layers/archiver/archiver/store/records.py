@@ -206,6 +206,15 @@ class PostRecords:
         items = self._table.batch_get([{"pk": post_pk(i), "sk": LATEST} for i in post_ids], "get posts", wanted)
         return {item["id"]: item for item in items}
 
+    def get_version(self, post_id: str, version: int) -> dict[str, Any] | None:
+        """The V#<n> item of a post (consistent read)."""
+        return self._table.get(post_pk(post_id), version_sk(version), consistent=True)
+
+    def list_items(self, post_id: str) -> list[dict[str, Any]]:
+        """Every item of a post's partition, in key order (EVENT#..., LATEST, RECHECK, V#...)."""
+        return self._table.query(KeyConditionExpression="pk = :pk",
+                                 ExpressionAttributeValues=serialize({":pk": post_pk(post_id)}))
+
     def list_versions(self, post_id: str) -> list[dict[str, Any]]:
         """The version items of a post, oldest first."""
         return self._table.query(
