@@ -351,9 +351,10 @@ def test_the_readme_is_a_guide_and_every_doc_says_what_it_is_for() -> None:
         assert lines[0].startswith("# ") and lines[1] == "" and lines[2].strip(), path
 
 
-def test_deploy_doc_names_every_check_the_template_skips() -> None:
+def test_deploy_doc_names_every_check_the_template_skips_and_every_output() -> None:
     template = load_template(REPO / "template.yaml")
     skipped = {skip["id"] for resource in template["Resources"].values()
                for skip in ((resource.get("Metadata") or {}).get("checkov") or {}).get("skip", [])}
     deploy = (REPO / "docs" / "deploy.md").read_text("utf-8")
     assert skipped and sorted(check for check in skipped if f"`{check}`" not in deploy) == []
+    assert sorted(output for output in template["Outputs"] if f"`{output}`" not in deploy) == []
